@@ -1,0 +1,198 @@
+"""The rules of an append, shared by every backend: checked on entry, then planned per batch.
+
+`prepare` refuses what can be refused without the log (stream name, event kinds, sizes).
+`plan_batch` takes a group of prepared appends and decides, against the log's current
+versions and event ids, what each one becomes: new envelopes, the original envelopes of a
+retry, or an error of its own that does not affect the rest of the batch.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import msgspec
+
+from events.codec import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, decode_recorded, encode, payload_error
+from events.envelope import NewEvent, Recorded
+from events.errors import (
+    ConcurrencyError,
+    DuplicateEventError,
+    EventLogError,
+    PayloadError,
+    StreamError,
+    StreamNotFound,
+)
+from events.project import ProjectCreated
+from events.streams import ALLOWED, StreamName, parse_stream, project_stream
+from events.vocabulary import EVENT_TAGS
+
+
+@dataclass(slots=True)
+class Prepared:
+    """An append that passed the checks that need no log."""
+
+    stream: str
+    name: StreamName
+    events: Sequence[NewEvent]
+    expected_version: int
+
+
+def prepare(stream: str, events: Sequence[NewEvent], expected_version: int) -> Prepared:
+    """Checks an append's stream, size and event kinds; raises the error naming the fault."""
+    name = parse_stream(stream)
+    if not events:
+        raise PayloadError("at least one event is required", "$.events")
+    if len(events) > MAX_BATCH_EVENTS:
+        raise PayloadError(f"{len(events)} events; the limit is {MAX_BATCH_EVENTS}", "$.events")
+    if expected_version < 0:
+        raise PayloadError("expected_version must be >= 0", "$.expected_version")
+    allowed = ALLOWED[name.category]
+    seen: set[str] = set()
+    for index, new in enumerate(events):
+        if type(new.event) not in allowed:
+            raise StreamError(
+                stream,
+                f"events[{index}]: {EVENT_TAGS[type(new.event)]} does not belong on a "
+                f"{name.category} stream",
+            )
+        if new.event_id in seen:
+            raise PayloadError(
+                f"event_id {new.event_id} appears twice in one append",
+                f"$.events[{index}].event_id",
+            )
+        seen.add(new.event_id)
+        if isinstance(new.event, ProjectCreated):
+            if new.event.project_id != name.project:
+                raise PayloadError(
+                    f"project_id {new.event.project_id} does not match stream {stream}",
+                    f"$.events[{index}].event.project_id",
+                )
+            if index > 0:
+                raise StreamError(stream, "project.created must be the stream's first event")
+    return Prepared(stream, name, events, expected_version)
+
+
+@dataclass(slots=True)
+class Row:
+    """One new event ready to write: its envelope and the envelope's stored bytes."""
+
+    recorded: Recorded
+    body: bytes
+    tag: str
+
+
+Outcome = list[Recorded] | EventLogError
+
+
+@dataclass(slots=True)
+class BatchPlan:
+    """What a group commit writes, what each append gets back, and the versions it leaves."""
+
+    rows: list[Row] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=dict)
+    last_seq: int = 0
+    last_at: float = 0.0
+
+
+def plan_batch(
+    batch: Sequence[Prepared],
+    *,
+    last_seq: int,
+    now: float,
+    version_of: Callable[[str], int],
+    existing: Callable[[Iterable[str]], dict[str, Recorded]],
+) -> BatchPlan:
+    """Decides every append of a group commit against the log as it stands.
+
+    `version_of` reads a stream's committed version; `existing` finds committed envelopes by
+    event id. Appends earlier in the batch count as committed for those later in it.
+    """
+    plan = BatchPlan(last_seq=last_seq, last_at=now)
+    found = existing({new.event_id for prepared in batch for new in prepared.events})
+    staged: dict[str, Recorded] = {}
+
+    def current(stream: str) -> int:
+        version = plan.versions.get(stream)
+        return version_of(stream) if version is None else version
+
+    for prepared in batch:
+        try:
+            plan.outcomes.append(_plan_one(prepared, plan, current, found, staged, now))
+        except EventLogError as exc:
+            plan.outcomes.append(exc)
+    return plan
+
+
+def _plan_one(
+    prepared: Prepared,
+    plan: BatchPlan,
+    current: Callable[[str], int],
+    found: dict[str, Recorded],
+    staged: dict[str, Recorded],
+    now: float,
+) -> list[Recorded]:
+    stream = prepared.stream
+    originals = [found.get(e.event_id) or staged.get(e.event_id) for e in prepared.events]
+    if any(original is not None for original in originals):
+        return _replay_of(prepared, originals)
+    version = current(stream)
+    if version != prepared.expected_version:
+        raise ConcurrencyError(stream, prepared.expected_version, version)
+    if prepared.name.category != "project" and current(project_stream(prepared.name.project)) == 0:
+        raise StreamNotFound(stream, f"project {prepared.name.project} does not exist")
+    if version == 0 and prepared.name.category == "project":
+        if not isinstance(prepared.events[0].event, ProjectCreated):
+            raise StreamNotFound(stream, "the stream's first event must be project.created")
+    elif any(isinstance(new.event, ProjectCreated) for new in prepared.events):
+        raise StreamError(stream, "project.created must be the stream's first event")
+    rows = []
+    seq = plan.last_seq
+    for index, new in enumerate(prepared.events):
+        seq += 1
+        version += 1
+        recorded = Recorded(
+            seq=seq,
+            stream=stream,
+            version=version,
+            event_id=new.event_id,
+            actor=new.actor,
+            session=new.session,
+            at=now,
+            event=new.event,
+        )
+        body = encode(recorded)
+        if len(body) > MAX_EVENT_BYTES:
+            raise PayloadError(
+                f"event is {len(body)} bytes encoded; the limit is {MAX_EVENT_BYTES}",
+                f"$.events[{index}]",
+            )
+        # Decoding what will be stored checks every constraint of the type even for events
+        # built in Python (which msgspec does not validate), so the log never holds a body
+        # that a replay could not read; it also gives every backend the same normalized values.
+        try:
+            recorded = decode_recorded(body)
+        except msgspec.ValidationError as exc:
+            raise payload_error(exc, f"$.events[{index}]") from exc
+        rows.append(Row(recorded, body, EVENT_TAGS[type(new.event)]))
+    plan.rows.extend(rows)
+    plan.last_seq = seq
+    plan.versions[stream] = version
+    for row in rows:
+        staged[row.recorded.event_id] = row.recorded
+    return [row.recorded for row in rows]
+
+
+def _replay_of(prepared: Prepared, originals: list[Recorded | None]) -> list[Recorded]:
+    """The original envelopes of a retried append, or the error when it is not a retry."""
+    for new, original in zip(prepared.events, originals, strict=True):
+        if original is None:
+            raise DuplicateEventError(
+                next(o.event_id for o in originals if o is not None),
+                "already in the log, but this append also carries new events; "
+                "retry the original append unchanged",
+            )
+        if original.stream != prepared.stream or original.event != new.event:
+            raise DuplicateEventError(
+                new.event_id, "already in the log with a different stream or payload"
+            )
+    return [original for original in originals if original is not None]

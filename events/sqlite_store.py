@@ -1,0 +1,207 @@
+"""The embedded store: one SQLite file in WAL mode, fsync'd on every commit (synchronous=FULL).
+
+All writes go through one connection; a whole group commit (checks, inserts, COMMIT) runs as
+one call in aiosqlite's thread, because every aiosqlite call is a thread hop of >100 µs.
+Reads use a second connection, which WAL lets run beside the writer.
+"""
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import aiosqlite
+
+from events.appends import BatchPlan, Prepared, plan_batch
+from events.batching import BatchingStore
+from events.codec import decode_recorded
+from events.envelope import Recorded
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    stream TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    event_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at REAL NOT NULL,
+    body BLOB NOT NULL,
+    UNIQUE (stream, version)
+);
+CREATE TABLE IF NOT EXISTS read_models (
+    name TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    state BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000")
+FETCH = 10_000
+R = TypeVar("R")
+
+
+def _connect_options(conn: sqlite3.Connection) -> None:
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+
+
+class SQLiteStore(BatchingStore):
+    """An EventStore and CheckpointStore in one SQLite file."""
+
+    def __init__(
+        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, clock: Callable[[], float]
+    ) -> None:
+        super().__init__(clock)
+        self._writer_conn = writer
+        self._reader = reader
+        # Owned by the writer thread: committed stream versions, read once, then kept.
+        self._versions: dict[str, int] = {}
+
+    @classmethod
+    async def open(cls, path: str | Path, clock: Callable[[], float] = time.time) -> "SQLiteStore":
+        writer = await aiosqlite.connect(str(path), isolation_level=None)
+        await _run(writer, _connect_options)
+        await writer.executescript(SCHEMA)
+        await writer.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+        reader = await aiosqlite.connect(str(path), isolation_level=None)
+        await _run(reader, _connect_options)
+        store = cls(writer, reader, clock)
+        async with reader.execute("SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1") as cur:
+            row = await cur.fetchone()
+        store._start(*(row if row else (0, 0.0)))
+        return store
+
+    async def _commit(self, batch: Sequence[Prepared], last_seq: int, now: float) -> BatchPlan:
+        return await _run(self._writer_conn, self._commit_sync, batch, last_seq, now)
+
+    def _commit_sync(
+        self, conn: sqlite3.Connection, batch: Sequence[Prepared], last_seq: int, now: float
+    ) -> BatchPlan:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            plan = plan_batch(
+                batch,
+                last_seq=last_seq,
+                now=now,
+                version_of=lambda stream: self._version_of(conn, stream),
+                existing=lambda ids: _existing(conn, ids),
+            )
+            if plan.rows:
+                conn.executemany(
+                    "INSERT INTO events (seq, stream, version, event_id, type, actor, at, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            r.recorded.seq,
+                            r.recorded.stream,
+                            r.recorded.version,
+                            r.recorded.event_id,
+                            r.tag,
+                            r.recorded.actor,
+                            r.recorded.at,
+                            r.body,
+                        )
+                        for r in plan.rows
+                    ],
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._versions.update(plan.versions)
+        return plan
+
+    def _version_of(self, conn: sqlite3.Connection, stream: str) -> int:
+        version = self._versions.get(stream)
+        if version is None:
+            row = conn.execute("SELECT max(version) FROM events WHERE stream = ?", (stream,))
+            version = row.fetchone()[0] or 0
+            self._versions[stream] = version
+        return version
+
+    async def _read_after(self, after: int, limit: int) -> list[Recorded]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
+        )
+        return [decode_recorded(body) for (body,) in rows]
+
+    async def read_bodies(self, after: int, limit: int = FETCH) -> list[bytes]:
+        """Stored envelopes as bytes, for replays that decode in bulk."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
+        )
+        return [body for (body,) in rows]
+
+    async def read_stream(
+        self, stream: str, after_version: int = 0, limit: int | None = None
+    ) -> list[Recorded]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT body FROM events WHERE stream = ? AND version > ? ORDER BY version LIMIT ?",
+            (stream, after_version, -1 if limit is None else limit),
+        )
+        return [decode_recorded(body) for (body,) in rows]
+
+    async def stream_version(self, stream: str) -> int:
+        rows = await self._reader.execute_fetchall(
+            "SELECT max(version) FROM events WHERE stream = ?", (stream,)
+        )
+        return next(iter(rows))[0] or 0
+
+    async def seq_at(self, at: float) -> int:
+        # Stamps never go backwards in seq order, so the primary key serves a binary search.
+        low, high = 0, self._last_seq
+        while low < high:
+            middle = (low + high + 1) // 2
+            rows = await self._reader.execute_fetchall(
+                "SELECT at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", (middle,)
+            )
+            first = next(iter(rows), None)
+            if first is not None and first[0] <= at:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    async def save_checkpoint(self, name: str, seq: int, state: bytes) -> None:
+        await self._writer_conn.execute(
+            "INSERT INTO read_models (name, seq, state) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, state = excluded.state",
+            (name, seq, state),
+        )
+
+    async def load_checkpoint(self, name: str) -> tuple[int, bytes] | None:
+        rows = await self._reader.execute_fetchall(
+            "SELECT seq, state FROM read_models WHERE name = ?", (name,)
+        )
+        row = next(iter(rows), None)
+        return None if row is None else (row[0], row[1])
+
+    async def drop_checkpoint(self, name: str) -> None:
+        await self._writer_conn.execute("DELETE FROM read_models WHERE name = ?", (name,))
+
+    async def _close_backend(self) -> None:
+        await self._reader.close()
+        await self._writer_conn.close()
+
+
+def _existing(conn: sqlite3.Connection, event_ids: Iterable[str]) -> dict[str, Recorded]:
+    ids = list(event_ids)
+    found: dict[str, Recorded] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for (body,) in conn.execute(f"SELECT body FROM events WHERE event_id IN ({marks})", chunk):
+            recorded = decode_recorded(body)
+            found[recorded.event_id] = recorded
+    return found
+
+
+async def _run(conn: aiosqlite.Connection, fn: Callable[..., R], *args: Any) -> R:
+    """Runs `fn(sqlite3_connection, *args)` in the connection's own thread, as one hop."""
+    return cast(R, await conn._execute(fn, conn._conn, *args))  # type: ignore[no-untyped-call]
