@@ -1,0 +1,194 @@
+"""The read model of everything: per project its settings, items, annotations, queue, progress.
+
+`evolve(workspace, recorded)` folds one event; it does no I/O and never fails on a valid
+log. `snapshot` gives the model's bytes: a model rebuilt from the log must give exactly the
+bytes of the one kept up to date event by event.
+"""
+
+from collections.abc import Callable
+
+import msgspec
+
+from events.annotation import ANNOTATION_EVENTS
+from events.assist import ItemsClustered, ModelTrained, PrelabelProposed
+from events.base import Event
+from events.codec import encode
+from events.envelope import Recorded
+from events.project import (
+    ImportedItem,
+    InstructionsUpdated,
+    ItemsImported,
+    MemberAdded,
+    MemberRemoved,
+    ProjectCreated,
+    TagAdded,
+    TagsDefined,
+    TagSpec,
+)
+from events.projections.items import ItemState, evolve_item, submit
+from events.projections.queue_state import QueueState, evolve_queue
+from events.queue import QUEUE_EVENTS, PageSubmitted
+
+MULTI_LABEL_TYPES = frozenset({"image_multilabel", "text_multilabel"})
+
+
+class Progress(msgspec.Struct, kw_only=True):
+    """Counts for the progress bars: items done, submissions per labeler and per tag."""
+
+    items: int = 0
+    done: int = 0
+    submissions: int = 0
+    by_labeler: dict[str, int] = {}
+    by_tag: dict[str, int] = {}
+    prelabels_accepted: int = 0
+    prelabels_corrected: int = 0
+
+
+class ProjectState(msgspec.Struct, kw_only=True):
+    settings: ProjectCreated
+    tags: list[TagSpec] = []
+    members: dict[str, str] = {}
+    items: dict[str, ImportedItem] = {}
+    annotations: dict[str, ItemState] = {}
+    queue: QueueState = msgspec.field(default_factory=QueueState)
+    progress: Progress = msgspec.field(default_factory=Progress)
+    models: list[ModelTrained] = []
+    clusters: ItemsClustered | None = None
+
+    @property
+    def multi_label(self) -> bool:
+        return self.settings.project_type in MULTI_LABEL_TYPES
+
+    def item_state(self, item: str) -> ItemState:
+        state = self.annotations.get(item)
+        if state is None:
+            state = self.annotations[item] = ItemState()
+        return state
+
+
+class Workspace(msgspec.Struct, kw_only=True):
+    """All projects as of `seq`, the last event folded in."""
+
+    projects: dict[str, ProjectState] = {}
+    seq: int = 0
+
+
+def snapshot(workspace: Workspace) -> bytes:
+    return encode(workspace)
+
+
+def restore(data: bytes) -> Workspace:
+    return msgspec.msgpack.decode(data, type=Workspace)
+
+
+def evolve(workspace: Workspace, recorded: Recorded) -> Workspace:
+    """Folds one recorded event into the workspace (in place) and returns it."""
+    _DISPATCH[type(recorded.event)](workspace, recorded)
+    workspace.seq = recorded.seq
+    return workspace
+
+
+def _project_of(workspace: Workspace, stream: str) -> ProjectState | None:
+    return workspace.projects.get(stream.split("-", 2)[1])
+
+
+def _created(workspace: Workspace, r: Recorded) -> None:
+    event = r.event
+    assert isinstance(event, ProjectCreated)
+    workspace.projects[event.project_id] = ProjectState(settings=event)
+
+
+def _settings(workspace: Workspace, r: Recorded) -> None:
+    project = _project_of(workspace, r.stream)
+    if project is None:
+        return
+    match r.event:
+        case TagsDefined(tags=tags):
+            project.tags = list(tags)
+        case TagAdded(tag=tag):
+            project.tags = [t for t in project.tags if t.name != tag.name] + [tag]
+        case InstructionsUpdated(instructions=text):
+            project.settings = msgspec.structs.replace(project.settings, instructions=text)
+        case MemberAdded(user=user, role=role):
+            project.members[user] = role
+        case MemberRemoved(user=user):
+            project.members.pop(user, None)
+        case ItemsImported(items=items):
+            for item in items:
+                if item.item_id not in project.items:
+                    project.progress.items += 1
+                    project.queue.add_item(item.item_id)
+                project.items[item.item_id] = item
+
+
+def _queue(workspace: Workspace, r: Recorded) -> None:
+    project = _project_of(workspace, r.stream)
+    if project is None:
+        return
+    event = r.event
+    queue = project.queue
+    overlap = project.settings.overlap
+    if isinstance(event, PageSubmitted):
+        was_open = [item for item in event.items if item in queue.open_items]
+        evolve_queue(queue, event, r.at, overlap)
+        _count_submission(project, event, r.seq)
+        project.progress.done += sum(1 for item in was_open if item not in queue.open_items)
+    else:
+        evolve_queue(queue, event, r.at, overlap)  # type: ignore[arg-type]
+
+
+def _count_submission(project: ProjectState, event: PageSubmitted, seq: int) -> None:
+    progress = project.progress
+    for item in event.items:
+        state = project.item_state(item)
+        previous = state.work.get(event.labeler)
+        if previous is not None and previous.submitted is not None:
+            for tag in previous.submitted.tag_names():
+                progress.by_tag[tag] -= 1
+        else:
+            progress.submissions += 1
+            progress.by_labeler[event.labeler] = progress.by_labeler.get(event.labeler, 0) + 1
+        work = submit(state, event.labeler, seq)
+        for tag in work.draft.tag_names():
+            progress.by_tag[tag] = progress.by_tag.get(tag, 0) + 1
+        if work.prelabel_outcome == "accepted":
+            progress.prelabels_accepted += 1
+        elif work.prelabel_outcome == "corrected":
+            progress.prelabels_corrected += 1
+
+
+def _annotation(workspace: Workspace, r: Recorded) -> None:
+    _, project_id, item = r.stream.split("-", 2)
+    project = workspace.projects.get(project_id)
+    if project is None:
+        return
+    state = project.item_state(item)
+    evolve_item(state, r.event_id, r.event, r.actor, project.multi_label)  # type: ignore[arg-type]
+    state.last_seq = r.seq
+
+
+def _assist(workspace: Workspace, r: Recorded) -> None:
+    project = _project_of(workspace, r.stream)
+    if project is None:
+        return
+    match r.event:
+        case ModelTrained():
+            project.models.append(r.event)
+        case ItemsClustered():
+            project.clusters = r.event
+
+
+_DISPATCH: dict[type[Event], Callable[[Workspace, Recorded], None]] = {
+    ProjectCreated: _created,
+    TagsDefined: _settings,
+    TagAdded: _settings,
+    InstructionsUpdated: _settings,
+    MemberAdded: _settings,
+    MemberRemoved: _settings,
+    ItemsImported: _settings,
+    **dict.fromkeys(QUEUE_EVENTS, _queue),
+    **dict.fromkeys(ANNOTATION_EVENTS, _annotation),
+    PrelabelProposed: _annotation,
+    ModelTrained: _assist,
+    ItemsClustered: _assist,
+}
