@@ -6,12 +6,22 @@ versions and event ids, what each one becomes: new envelopes, the original envel
 retry, or an error of its own that does not affect the rest of the batch.
 """
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import get_args
 
 import msgspec
 
-from events.codec import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, decode_recorded, encode, payload_error
+from events.base import EventId
+from events.codec import (
+    MAX_BATCH_EVENTS,
+    MAX_EVENT_BYTES,
+    decode_event,
+    decode_recorded,
+    encode,
+    payload_error,
+)
 from events.envelope import NewEvent, Recorded
 from events.errors import (
     ConcurrencyError,
@@ -23,7 +33,10 @@ from events.errors import (
 )
 from events.project import ProjectCreated
 from events.streams import ALLOWED, StreamName, parse_stream, project_stream
-from events.vocabulary import EVENT_TAGS
+from events.vocabulary import EVENT_TAGS, AnyEvent
+
+# Checked here too: msgspec checks constraints when it decodes, not when Python builds a NewEvent.
+_EVENT_ID = re.compile(get_args(EventId)[1].pattern)
 
 
 @dataclass(slots=True)
@@ -48,11 +61,21 @@ def prepare(stream: str, events: Sequence[NewEvent], expected_version: int) -> P
     allowed = ALLOWED[name.category]
     seen: set[str] = set()
     for index, new in enumerate(events):
+        if type(new.event) not in EVENT_TAGS:
+            raise PayloadError(
+                f"{type(new.event).__name__} is not an event of the vocabulary",
+                f"$.events[{index}].event",
+            )
         if type(new.event) not in allowed:
             raise StreamError(
                 stream,
                 f"events[{index}]: {EVENT_TAGS[type(new.event)]} does not belong on a "
                 f"{name.category} stream",
+            )
+        if not isinstance(new.event_id, str) or _EVENT_ID.match(new.event_id) is None:
+            raise PayloadError(
+                f"event_id {new.event_id!r} must match {_EVENT_ID.pattern}",
+                f"$.events[{index}].event_id",
             )
         if new.event_id in seen:
             raise PayloadError(
@@ -160,7 +183,12 @@ def _plan_one(
             at=now,
             event=new.event,
         )
-        body = encode(recorded)
+        try:
+            body = encode(recorded)
+        except (TypeError, ValueError, OverflowError) as exc:
+            # A value msgspec cannot write (a lone surrogate, an object): this append's fault,
+            # not the batch's, so it must not fail the group commit it shares.
+            raise PayloadError(f"cannot encode: {exc}", f"$.events[{index}]") from exc
         if len(body) > MAX_EVENT_BYTES:
             raise PayloadError(
                 f"event is {len(body)} bytes encoded; the limit is {MAX_EVENT_BYTES}",
@@ -191,8 +219,16 @@ def _replay_of(prepared: Prepared, originals: list[Recorded | None]) -> list[Rec
                 "already in the log, but this append also carries new events; "
                 "retry the original append unchanged",
             )
-        if original.stream != prepared.stream or original.event != new.event:
+        if original.stream != prepared.stream or original.event != _normalized(new.event):
             raise DuplicateEventError(
                 new.event_id, "already in the log with a different stream or payload"
             )
     return [original for original in originals if original is not None]
+
+
+def _normalized(event: AnyEvent) -> AnyEvent | None:
+    """An event as the log would store it (tuples for points, floats for coordinates)."""
+    try:
+        return decode_event(encode(event))
+    except (TypeError, ValueError, OverflowError, msgspec.DecodeError):
+        return None

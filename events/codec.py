@@ -7,6 +7,7 @@ import msgspec
 
 from events.envelope import IncomingEvent, Recorded
 from events.errors import PayloadError
+from events.vocabulary import AnyEvent
 
 # A generous ceiling for one gesture (a 10,000-point stroke is ~180 KiB of msgpack) that still
 # stops a client from writing megabytes into the log in one event.
@@ -17,6 +18,7 @@ MAX_BATCH_BYTES = 4 * 1024 * 1024
 _msgpack_encoder = msgspec.msgpack.Encoder()
 _json_encoder = msgspec.json.Encoder()
 _recorded_decoder = msgspec.msgpack.Decoder(Recorded)
+_event_decoder: msgspec.msgpack.Decoder[AnyEvent] = msgspec.msgpack.Decoder(AnyEvent)
 _recorded_json_decoder = msgspec.json.Decoder(Recorded)
 _incoming_decoder = msgspec.json.Decoder(list[IncomingEvent])
 _AT_PATH = re.compile(r"^(?P<message>.*) - at `(?P<path>[^`]*)`$", re.DOTALL)
@@ -34,6 +36,11 @@ def encode_json(obj: Any) -> bytes:
 def decode_recorded(body: bytes) -> Recorded:
     """An envelope from its stored msgpack body."""
     return _recorded_decoder.decode(body)
+
+
+def decode_event(body: bytes) -> AnyEvent:
+    """An event (without envelope) from msgpack bytes."""
+    return _event_decoder.decode(body)
 
 
 def decode_recorded_json(body: bytes) -> Recorded:

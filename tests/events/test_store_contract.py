@@ -5,11 +5,11 @@ import sqlite3
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
-from events.annotation import BoxDrawn, TagApplied
+from events.annotation import BoxDrawn, PolygonDrawn, TagApplied
 from events.assist import ItemsClustered
 from events.envelope import Recorded
 from events.errors import (
@@ -231,6 +231,19 @@ async def test_a_retry_returns_the_original_envelopes_and_writes_nothing(
     assert await create_project(store) == before[:1]
     assert await read_everything(store) == before
     assert await store.stream_version("item-p-a") == 3
+
+
+async def test_a_retry_is_recognised_by_value_not_by_python_types(store: Store) -> None:
+    """Points given as lists and coordinates as ints are stored as tuples and floats."""
+    await create_project(store)
+    points: Any = [[1, 1], [5, 1], [5, 5]]
+    event = PolygonDrawn(region_id="r", tag="cat", points=points)
+    original = await store.append("item-p-a", [new("e1", event)], 0)
+    assert original[0].event == PolygonDrawn(
+        region_id="r", tag="cat", points=[(1.0, 1.0), (5.0, 1.0), (5.0, 5.0)]
+    )
+    assert await store.append("item-p-a", [new("e1", event)], 0) == original
+    assert await store.last_seq() == 2
 
 
 async def test_concurrent_retries_are_written_once(store: Store) -> None:
