@@ -29,8 +29,9 @@ def dicom_path(name: str) -> Path:
     for directory in _directories():
         if (directory / name).is_file():
             return directory / name
+    looked = ", ".join(map(str, _directories()))
     pytest.fail(
-        f"DICOM test file {name} is not installed (looked in {', '.join(map(str, _directories()))}); "
+        f"DICOM test file {name} is not installed (looked in {looked}); "
         "install the test extras: pip install pydicom-data",
         pytrace=False,
     )

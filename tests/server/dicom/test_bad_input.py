@@ -1,0 +1,146 @@
+"""Bad uploads get a clear DicomError (never a crash) before anything would be stored."""
+
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from pydicom.encaps import encapsulate
+from pydicom.uid import UID
+
+from server.dicom import (
+    DicomError,
+    ImageTooLargeError,
+    InvalidImageError,
+    Limits,
+    NotDicomError,
+    TruncatedPixelDataError,
+    UnsupportedImageError,
+    UnsupportedTransferSyntaxError,
+    read_dicom,
+)
+from server.dicom.errors import CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
+from tests.server.dicom.files import dataset, dicom_bytes, to_bytes
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"hello, this is a text file\n" * 20,
+        b"\x89PNG\r\n\x1a\n" + bytes(300),
+        bytes(128) + b"DIC",
+    ],
+)
+def test_a_non_dicom_file_named_dcm_is_refused(tmp_path: Path, content: bytes) -> None:
+    upload = tmp_path / "scan.dcm"
+    upload.write_bytes(content)
+    with pytest.raises(NotDicomError, match="not DICOM") as caught:
+        read_dicom(upload.read_bytes())
+    assert caught.value.status == UNSUPPORTED_MEDIA_TYPE
+
+
+def test_garbage_after_the_dicom_marker_is_refused() -> None:
+    with pytest.raises(DicomError):
+        read_dicom(bytes(128) + b"DICM" + b"\x02\x00\x10\x00UI\xff\xff" + bytes(40))
+
+
+@pytest.mark.parametrize("keep", [140, 400, 1000, 2000])
+def test_a_file_cut_in_its_header_is_refused(keep: int) -> None:
+    with pytest.raises(DicomError):
+        read_dicom(dicom_bytes("CT_small.dcm")[:keep])
+
+
+def test_truncated_native_pixel_data_is_refused() -> None:
+    with pytest.raises(TruncatedPixelDataError, match="8130 bytes where the image needs 8192"):
+        read_dicom(dicom_bytes("MR_truncated.dcm"))
+
+
+def test_a_native_file_cut_in_its_pixel_data_is_refused() -> None:
+    with pytest.raises(InvalidImageError, match="truncated"):
+        read_dicom(dicom_bytes("MR_small.dcm")[:-1000])
+
+
+def test_truncated_compressed_pixel_data_is_refused() -> None:
+    with pytest.raises(InvalidImageError, match="truncated"):
+        read_dicom(dicom_bytes("emri_small_jpeg_2k_lossless_too_short.dcm"))
+
+
+def test_a_corrupt_compressed_frame_is_refused() -> None:
+    ds = dataset("MR_small_RLE.dcm")
+    ds.PixelData = encapsulate([b"\x01\x00\x00\x00" + bytes(60)])
+    with pytest.raises(InvalidImageError, match="frame 0 could not be decoded"):
+        read_dicom(to_bytes(ds))
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "frames", "what"),
+    [(65535, 65535, 1, "one 65535×65535 frame"), (4096, 4096, 5000, "5000 frames")],
+)
+def test_huge_dimensions_are_refused_before_decoding(
+    rows: int, columns: int, frames: int, what: str
+) -> None:
+    ds = dataset("MR_small.dcm")
+    ds.Rows, ds.Columns, ds.NumberOfFrames = rows, columns, frames
+    data = to_bytes(ds)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageTooLargeError, match=what) as caught:
+            read_dicom(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20
+    assert caught.value.status == CONTENT_TOO_LARGE
+
+
+def test_limits_are_configurable() -> None:
+    with pytest.raises(ImageTooLargeError):
+        read_dicom(dicom_bytes("693_UNCI.dcm"), Limits(max_frame_bytes=512 * 512))
+    read_dicom(dicom_bytes("693_UNCI.dcm"), Limits(max_frame_bytes=512 * 512 * 2))
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "message"),
+    [
+        ("BitsStored", 20, "Bits Stored is 20, outside 1..16"),
+        ("BitsStored", 0, "Bits Stored is 0"),
+        ("HighBit", 16, "High Bit is 16"),
+        ("BitsAllocated", 12, "Bits Allocated is 12"),
+        ("PixelRepresentation", 2, "Pixel Representation is 2"),
+        ("Rows", 0, "0 rows"),
+    ],
+)
+def test_inconsistent_pixel_attributes_are_refused(
+    attribute: str, value: int, message: str
+) -> None:
+    ds = dataset("MR_small.dcm")
+    setattr(ds, attribute, value)
+    with pytest.raises(InvalidImageError, match=message):
+        read_dicom(to_bytes(ds))
+
+
+def test_an_unsupported_transfer_syntax_is_named() -> None:
+    ds = dataset("MR_small.dcm")
+    ds.PixelData = encapsulate([ds.PixelData])
+    ds.file_meta.TransferSyntaxUID = UID("1.2.840.10008.1.2.4.100")
+    with pytest.raises(UnsupportedTransferSyntaxError, match="MPEG2") as caught:
+        read_dicom(to_bytes(ds))
+    assert caught.value.uid == "1.2.840.10008.1.2.4.100"
+    assert caught.value.status == UNSUPPORTED_MEDIA_TYPE
+
+
+def test_a_file_without_an_image_is_refused() -> None:
+    with pytest.raises(UnsupportedImageError, match="no Pixel Data"):
+        read_dicom(dicom_bytes("rtplan.dcm"))
+
+
+def test_a_bad_number_of_frames_is_refused() -> None:
+    with pytest.raises(InvalidImageError, match="Number of Frames"):
+        read_dicom(dicom_bytes("badVR.dcm"))
+
+
+def test_a_lut_shorter_than_its_descriptor_is_refused() -> None:
+    ds = dataset("vlut_04.dcm")
+    ds.VOILUTSequence[0].LUTData = ds.VOILUTSequence[0].LUTData[:100]
+    with pytest.raises(InvalidImageError, match="100 entries, its descriptor 256"):
+        read_dicom(to_bytes(ds))
