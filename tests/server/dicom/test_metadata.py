@@ -122,7 +122,8 @@ def test_patient_identifiers_are_kept_apart() -> None:
     ds = dataset("MR_small.dcm")
     assert meta.patient.patient_name == str(ds.PatientName)
     assert meta.patient.patient_id == ds.PatientID
-    assert PHI_FIELDS == {"patient"}
+    assert set(PHI_FIELDS) == {"patient"}
+    assert PHI_FIELDS.issubset(DicomMetadata.__struct_fields__)
     assert set(PHI_KEYWORDS) == set(PatientIdentifiers.__struct_fields__)
     public = without_phi(meta)
     assert public.patient == PatientIdentifiers()

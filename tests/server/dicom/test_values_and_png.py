@@ -6,7 +6,7 @@ from io import BytesIO
 import numpy as np
 import pytest
 from PIL import Image
-from pydicom.pixels import apply_modality_lut
+from pydicom.pixels.processing import apply_modality_lut
 
 from server.dicom import decode_values, encode_png, encode_values, read_dicom
 from server.dicom.values import HEADER
