@@ -13,7 +13,6 @@ import msgspec
 
 from events.annotation import (
     AllRegionsDeleted,
-    AnnotationEvent,
     BoxDrawn,
     BoxMoved,
     BoxResized,
@@ -88,13 +87,6 @@ class Draft(msgspec.Struct, kw_only=True):
         names.extend(s.tag for s in self.strokes if s.tag is not None)
         names.extend(s.tag for s in self.spans.values())
         return names
-
-
-def apply(draft: Draft, event: AnnotationEvent, multi_label: bool) -> None:
-    """Changes `draft` in place by one gesture (undo, redo and discard are handled above)."""
-    handler = _HANDLERS.get(type(event))
-    if handler is not None:
-        handler(draft, event, multi_label)
 
 
 def _tag_applied(draft: Draft, e: TagApplied, multi_label: bool) -> None:
@@ -211,7 +203,9 @@ def _spans_retagged(draft: Draft, e: SpansRetagged, multi_label: bool) -> None:
             span.tag = e.tag
 
 
-_HANDLERS: dict[type[Event], Callable[[Draft, Any, bool], None]] = {
+# How each drawing gesture changes a draft in place (undo, redo, discard and proposals are
+# history-level and handled by the item's state).
+HANDLERS: dict[type[Event], Callable[[Draft, Any, bool], None]] = {
     TagApplied: _tag_applied,
     TagCleared: _tag_cleared,
     BoxDrawn: _box_drawn,

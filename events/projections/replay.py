@@ -5,7 +5,9 @@ collection over a large projection otherwise pauses for seconds (RECIPES.md), an
 of a projection live as long as the process anyway.
 """
 
+import asyncio
 import gc
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -23,7 +25,9 @@ from events.streams import item_stream
 
 WORKSPACE = "workspace"
 PAGE = 10_000
-CHECKPOINT_EVERY = 200_000
+# Checkpoints are taken by elapsed time: a snapshot of a large model costs a fraction of a
+# second, so a count-based rule would spend much of a fast rebuild on them.
+CHECKPOINT_SECONDS = 15.0
 
 Progress = Callable[[int, int], None]
 
@@ -52,19 +56,27 @@ async def fold_log(
     """Folds the log after `workspace.seq` up to `until` (inclusive; default: the end)."""
     workspace = workspace if workspace is not None else Workspace()
     end = await store.last_seq() if until is None else until
-    next_checkpoint = workspace.seq + CHECKPOINT_EVERY
+    next_checkpoint = time.monotonic() + CHECKPOINT_SECONDS
+
+    def fetch(after: int) -> "asyncio.Task[list[Recorded]]":
+        return asyncio.ensure_future(store.read_all(after, min(PAGE, end - after)))
+
     with collector_paused():
-        while workspace.seq < end:
-            page = await store.read_all(workspace.seq, min(PAGE, end - workspace.seq))
+        pending = fetch(workspace.seq) if workspace.seq < end else None
+        while pending is not None:
+            page = await pending
             if not page:
                 break
+            last = page[-1].seq
+            # The next page is read (the database step releases the GIL) while this one folds.
+            pending = fetch(last) if last < end else None
             for recorded in page:
                 evolve(workspace, recorded)
             if progress is not None:
                 progress(workspace.seq, end)
-            if checkpoint is not None and workspace.seq >= next_checkpoint:
+            if checkpoint is not None and time.monotonic() >= next_checkpoint:
                 await checkpoint(workspace)
-                next_checkpoint = workspace.seq + CHECKPOINT_EVERY
+                next_checkpoint = time.monotonic() + CHECKPOINT_SECONDS
     return workspace
 
 
@@ -78,7 +90,7 @@ async def rebuild(
 ) -> Workspace:
     """Rebuilds a read model from the log, resuming from its checkpoint unless `fresh`.
 
-    The model's state is saved every CHECKPOINT_EVERY events and at the end, so a rebuild
+    The model's state is saved every CHECKPOINT_SECONDS and at the end, so a rebuild
     that is interrupted continues where it stopped.
     """
     if fresh:
@@ -113,11 +125,10 @@ def replay_item(
     events: Sequence[Recorded], project_type: str, until: int | None = None
 ) -> ItemState:
     """The item's annotation state after its events up to seq `until` (default: all)."""
-    state = ItemState()
-    multi_label = project_type in MULTI_LABEL_TYPES
+    state = ItemState(multi_label=project_type in MULTI_LABEL_TYPES)
     for recorded in events:
         if until is not None and recorded.seq > until:
             break
-        evolve_item(state, recorded.event_id, recorded.event, recorded.actor, multi_label)  # type: ignore[arg-type]
+        evolve_item(state, recorded.event_id, recorded.event, recorded.actor)  # type: ignore[arg-type]
         state.last_seq = recorded.seq
     return state

@@ -62,15 +62,27 @@ class ProjectState(msgspec.Struct, kw_only=True):
     def item_state(self, item: str) -> ItemState:
         state = self.annotations.get(item)
         if state is None:
-            state = self.annotations[item] = ItemState()
+            state = self.annotations[item] = ItemState(multi_label=self.multi_label)
         return state
 
 
-class Workspace(msgspec.Struct, kw_only=True):
+class Workspace(msgspec.Struct, kw_only=True, dict=True):
     """All projects as of `seq`, the last event folded in."""
 
     projects: dict[str, ProjectState] = {}
     seq: int = 0
+
+    def item_by_stream(self, stream: str) -> ItemState | None:
+        """The state of an item stream's item, found through a cache kept beside the struct."""
+        cache: dict[str, ItemState] = self.__dict__.setdefault("by_stream", {})
+        state = cache.get(stream)
+        if state is None:
+            _, project_id, item = stream.split("-", 2)
+            project = self.projects.get(project_id)
+            if project is None:
+                return None
+            state = cache[stream] = project.item_state(item)
+        return state
 
 
 def snapshot(workspace: Workspace) -> bytes:
@@ -149,7 +161,8 @@ def _count_submission(project: ProjectState, event: PageSubmitted, seq: int) -> 
             progress.submissions += 1
             progress.by_labeler[event.labeler] = progress.by_labeler.get(event.labeler, 0) + 1
         work = submit(state, event.labeler, seq)
-        for tag in work.draft.tag_names():
+        assert work.submitted is not None
+        for tag in work.submitted.tag_names():
             progress.by_tag[tag] = progress.by_tag.get(tag, 0) + 1
         if work.prelabel_outcome == "accepted":
             progress.prelabels_accepted += 1
@@ -158,13 +171,10 @@ def _count_submission(project: ProjectState, event: PageSubmitted, seq: int) -> 
 
 
 def _annotation(workspace: Workspace, r: Recorded) -> None:
-    _, project_id, item = r.stream.split("-", 2)
-    project = workspace.projects.get(project_id)
-    if project is None:
-        return
-    state = project.item_state(item)
-    evolve_item(state, r.event_id, r.event, r.actor, project.multi_label)  # type: ignore[arg-type]
-    state.last_seq = r.seq
+    state = workspace.item_by_stream(r.stream)
+    if state is not None:
+        evolve_item(state, r.event_id, r.event, r.actor)  # type: ignore[arg-type]
+        state.last_seq = r.seq
 
 
 def _assist(workspace: Workspace, r: Recorded) -> None:

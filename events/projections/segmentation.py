@@ -1,0 +1,27 @@
+"""The semantic mask of a draft: brush strokes and erasures in order, then polygons on top."""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from events.project import TagSpec
+from events.projections.drafts import Draft
+from events.projections.masks import fill_polygon, new_mask, paint_stroke
+
+
+def tag_values(tags: Sequence[TagSpec]) -> dict[str, int]:
+    """Mask value of each tag: its position in the project's tag set plus one (0 = none)."""
+    return {tag.name: index + 1 for index, tag in enumerate(tags)}
+
+
+def draft_mask(draft: Draft, width: int, height: int, values: dict[str, int]) -> np.ndarray:
+    """Rasterizes a draft: strokes paint or erase in the order drawn, then each tagged polygon
+    is filled on top, as a semantic project converts polygons to the mask on submit."""
+    mask = new_mask(width, height)
+    for stroke in draft.strokes:
+        value = 0 if stroke.tag is None else values.get(stroke.tag, 0)
+        paint_stroke(mask, stroke.points, stroke.radius, value)
+    for region in draft.regions.values():
+        if region.kind == "polygon" and region.tag is not None and region.tag in values:
+            fill_polygon(mask, region.points, values[region.tag])
+    return mask
