@@ -15,6 +15,7 @@ from server.dicom.errors import DicomError, ImageTooLargeError, InvalidImageErro
 from server.dicom.extract import extract_metadata
 from server.dicom.metadata import DicomMetadata, Window
 from server.dicom.pixels import StoredPixels, check_decoder, check_native_length, decode_frame
+from server.dicom.preflight import check_inflated_size
 
 PREAMBLE = 128
 MAGIC = b"DICM"
@@ -25,6 +26,8 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
 
     max_frame_bytes: int = 256 * 2**20
     max_total_bytes: int = 2 * 2**30
+    # A Deflated Explicit VR file is inflated whole by pydicom: pixels plus some header.
+    max_inflated_bytes: int = 2 * 2**30 + 64 * 2**20
 
 
 class DicomImage:
@@ -64,6 +67,7 @@ def read_dicom(data: bytes, limits: Limits | None = None) -> DicomImage:
     limits = limits or Limits()
     if len(data) < PREAMBLE + len(MAGIC) or data[PREAMBLE : PREAMBLE + len(MAGIC)] != MAGIC:
         raise NotDicomError("the file is not DICOM: it lacks the DICM marker of a DICOM file")
+    check_inflated_size(data, limits.max_inflated_bytes)
     with captured_warnings() as caught:
         try:
             ds = dcmread(BytesIO(data))

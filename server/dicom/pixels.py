@@ -4,6 +4,7 @@ from typing import Any
 
 from numpy.typing import NDArray
 from pydicom.dataset import Dataset
+from pydicom.encaps import get_frame
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.utils import pixel_array
 from pydicom.uid import UID
@@ -16,6 +17,7 @@ from server.dicom.errors import (
     UnsupportedTransferSyntaxError,
 )
 from server.dicom.metadata import DicomMetadata
+from server.dicom.preflight import check_frame_dimensions
 
 StoredPixels = NDArray[Any]
 
@@ -61,6 +63,8 @@ def decode_frame(ds: Dataset, meta: DicomMetadata, frame: int) -> StoredPixels:
     """
     if not 0 <= frame < meta.frames:
         raise IndexError(f"frame {frame} is out of range: the image has {meta.frames}")
+    if UID(meta.transfer_syntax_uid).is_encapsulated:
+        check_frame_dimensions(_frame_bytes(ds, meta, frame), meta.rows, meta.columns, frame)
     try:
         # Warnings here go to ingest's notes, or are dropped later: ingest recorded them.
         with captured_warnings():
@@ -77,3 +81,18 @@ def decode_frame(ds: Dataset, meta: DicomMetadata, frame: int) -> StoredPixels:
     if not array.dtype.isnative:
         array = array.astype(array.dtype.newbyteorder("="))
     return array
+
+
+def _frame_bytes(ds: Dataset, meta: DicomMetadata, frame: int) -> bytes:
+    offsets = None
+    if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
+        offsets = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths)
+    try:
+        return get_frame(
+            ds.PixelData, frame, extended_offsets=offsets, number_of_frames=meta.frames
+        )
+    except Exception as exc:
+        # Fragment and offset tables come from the untrusted file and fail in many ways.
+        raise InvalidImageError(
+            f"frame {frame} could not be found in the pixel data: {exc}"
+        ) from exc

@@ -1,10 +1,12 @@
 """Bad uploads get a clear DicomError (never a crash) before anything would be stored."""
 
+import struct
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pydicom.encaps import encapsulate
+from pydicom.encaps import encapsulate, get_frame
 from pydicom.uid import UID
 
 from server.dicom import (
@@ -19,6 +21,7 @@ from server.dicom import (
     read_dicom,
 )
 from server.dicom.errors import CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
+from server.dicom.preflight import dataset_start
 from tests.server.dicom.files import dataset, dicom_bytes, to_bytes
 
 
@@ -144,3 +147,50 @@ def test_a_lut_shorter_than_its_descriptor_is_refused() -> None:
     ds.VOILUTSequence[0].LUTData = ds.VOILUTSequence[0].LUTData[:100]
     with pytest.raises(InvalidImageError, match="100 entries, its descriptor 256"):
         read_dicom(to_bytes(ds))
+
+
+def _with_frame(name: str, patch: Callable[[bytes], bytes]) -> bytes:
+    ds = dataset(name)
+    frame = get_frame(ds.PixelData, 0, number_of_frames=1)
+    ds.PixelData = encapsulate([patch(frame)])
+    return to_bytes(ds)
+
+
+def _j2k_claiming_60000_square(frame: bytes) -> bytes:
+    at = frame.find(b"\xff\x4f\xff\x51")
+    siz = struct.pack(">LLLL", 60000, 60000, 0, 0)
+    return frame[: at + 8] + siz + frame[at + 24 :]
+
+
+def _jpeg_ls_claiming_60000_square(frame: bytes) -> bytes:
+    at = frame.find(b"\xff\xf7")
+    return frame[: at + 5] + struct.pack(">HH", 60000, 60000) + frame[at + 9 :]
+
+
+@pytest.mark.parametrize(
+    ("name", "patch"),
+    [
+        ("MR_small_jp2klossless.dcm", _j2k_claiming_60000_square),
+        ("MR_small_jpeg_ls_lossless.dcm", _jpeg_ls_claiming_60000_square),
+    ],
+)
+def test_a_codestream_larger_than_the_image_is_refused_before_decoding(
+    name: str, patch: Callable[[bytes], bytes]
+) -> None:
+    with pytest.raises(InvalidImageError, match="encoded as 60000×60000 pixels but the file says"):
+        read_dicom(_with_frame(name, patch))
+
+
+def test_a_deflated_dataset_is_refused_before_it_inflates_past_the_limit() -> None:
+    data = dicom_bytes("image_dfl.dcm")  # 512×512 8-bit, Deflated Explicit VR Little Endian
+    read_dicom(data)
+    with pytest.raises(ImageTooLargeError, match="inflated"):
+        read_dicom(data, Limits(max_inflated_bytes=100_000))
+
+
+def test_a_corrupt_deflated_dataset_is_refused() -> None:
+    data = dicom_bytes("image_dfl.dcm")
+    start, syntax = dataset_start(data)
+    assert syntax == "1.2.840.10008.1.2.1.99"
+    with pytest.raises(NotDicomError, match="deflated"):
+        read_dicom(data[:start] + b"\xff" * 64 + data[start + 64 :])
