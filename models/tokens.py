@@ -18,7 +18,7 @@ from models.types import FloatArray
 
 OUTSIDE = "O"
 
-_TOKEN = re.compile(r"\w+(?:['’\-]\w+)*|[^\w\s]")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:['’\-]\w+)*|[^\w\s]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ class Span:
 
 
 def tokenize(text: str) -> list[Token]:
-    """Words (with inner apostrophes and hyphens) and single punctuation marks."""
+    """Numbers (`3.5`, `1,000`), words (with inner apostrophes and hyphens), single symbols."""
     return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
