@@ -96,11 +96,9 @@ def frame_auto_window(stored: NDArray[Any], meta: DicomMetadata, frame: int) -> 
 
 
 def default_voi(stored: NDArray[Any], meta: DicomMetadata, frame: int) -> Voi:
-    """Return the file's first VOI LUT, else its first window, else an automatic window.
-
-    The VOI LUT comes first as in pydicom's apply_voi_lut; the standard lets a viewer pick.
-    """
+    """Return the file's first VOI LUT, else its first window, else an automatic window."""
     transform = meta.frame_transform(frame)
+    # The VOI LUT before the window, as pydicom's apply_voi_lut: the standard lets viewers pick.
     if transform.voi_luts:
         return transform.voi_luts[0]
     if transform.windows:

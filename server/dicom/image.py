@@ -60,15 +60,12 @@ class DicomImage:
 
 
 def read_dicom(data: bytes, limits: Limits | None = None) -> DicomImage:
-    """Parse and check DICOM Part 10 bytes; raise a DicomError for anything not displayable.
-
-    The first and last frames are decoded once, so a file that ingest accepts can be shown.
-    """
+    """Parse and check DICOM Part 10 bytes; raise a DicomError for anything not displayable."""
     limits = limits or Limits()
     if len(data) < PREAMBLE + len(MAGIC) or data[PREAMBLE : PREAMBLE + len(MAGIC)] != MAGIC:
         raise NotDicomError("the file is not DICOM: it lacks the DICM marker of a DICOM file")
-    check_inflated_size(data, limits.max_inflated_bytes)
     with captured_warnings() as caught:
+        check_inflated_size(data, limits.max_inflated_bytes)
         try:
             ds = dcmread(BytesIO(data))
         except Exception as exc:
@@ -93,6 +90,8 @@ def read_dicom(data: bytes, limits: Limits | None = None) -> DicomImage:
         check_decoder(meta.transfer_syntax_uid)
         check_native_length(ds, meta)
         image = DicomImage(ds, meta)
+        # Decode the first and last frames once, so that a file ingest accepts can be shown
+        # (a cut encapsulated file fails on its last frame).
         for frame in sorted({0, meta.frames - 1}):
             image.render(frame)
     return DicomImage(ds, msgspec.structs.replace(meta, notes=(*meta.notes, *caught.messages())))

@@ -56,30 +56,31 @@ def check_native_length(ds: Dataset, meta: DicomMetadata) -> None:
 
 
 def decode_frame(ds: Dataset, meta: DicomMetadata, frame: int) -> StoredPixels:
-    """Return frame `frame` (0-based) as stored values in native byte order.
-
-    Greyscale frames come back as (rows, columns); colour ones as (rows, columns, samples)
-    in RGB (pydicom converts YBR) or palette indices.
-    """
+    """Return a 0-based frame's stored values, native byte order: (rows, columns[, samples])."""
     if not 0 <= frame < meta.frames:
         raise IndexError(f"frame {frame} is out of range: the image has {meta.frames}")
-    if UID(meta.transfer_syntax_uid).is_encapsulated:
-        check_frame_dimensions(_frame_bytes(ds, meta, frame), meta.rows, meta.columns, frame)
+    # Warnings here go to ingest's notes, or are dropped later: ingest recorded them.
+    with captured_warnings():
+        uid = UID(meta.transfer_syntax_uid)
+        if uid.is_encapsulated:
+            check_frame_dimensions(_frame_bytes(ds, meta, frame), meta.rows, meta.columns, frame)
+        array = _decode(ds, uid, frame)
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return array
+
+
+def _decode(ds: Dataset, uid: UID, frame: int) -> StoredPixels:
     try:
-        # Warnings here go to ingest's notes, or are dropped later: ingest recorded them.
-        with captured_warnings():
-            array: StoredPixels = pixel_array(ds, index=frame)
+        array: StoredPixels = pixel_array(ds, index=frame)
     except DicomError:
         raise
     except NotImplementedError as exc:
-        uid = UID(meta.transfer_syntax_uid)
         raise UnsupportedTransferSyntaxError(str(uid), uid.name, str(exc)) from exc
     except Exception as exc:
         # Decoders of untrusted data fail in many ways (ValueError, RuntimeError, struct.error,
         # a codec's own errors): every one of them means this file cannot be shown.
         raise InvalidImageError(f"frame {frame} could not be decoded: {exc}") from exc
-    if not array.dtype.isnative:
-        array = array.astype(array.dtype.newbyteorder("="))
     return array
 
 

@@ -8,7 +8,7 @@ codestream header claims other dimensions (the codec allocates what its header s
 import struct
 import zlib
 
-from pydicom.uid import UID
+from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from server.dicom.errors import ImageTooLargeError, InvalidImageError, NotDicomError
 
@@ -28,6 +28,8 @@ def dataset_start(data: bytes) -> tuple[int, str]:
             break
         vr = data[offset + 4 : offset + 6]
         if vr in _LONG_VRS:
+            if offset + 12 > len(data):
+                break
             (length,) = struct.unpack_from("<L", data, offset + 8)
             value_at = offset + 12
         else:
@@ -42,7 +44,7 @@ def dataset_start(data: bytes) -> tuple[int, str]:
 def check_inflated_size(data: bytes, limit: int) -> None:
     """Refuse a deflated dataset that inflates past `limit` bytes, before pydicom inflates it."""
     start, syntax = dataset_start(data)
-    if not syntax or not UID(syntax).is_deflated:
+    if syntax != DeflatedExplicitVRLittleEndian:
         return
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     body, inflated = data[start:], 0

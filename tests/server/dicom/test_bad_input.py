@@ -1,5 +1,6 @@
 """Bad uploads get a clear DicomError (never a crash) before anything would be stored."""
 
+import random
 import struct
 import tracemalloc
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from server.dicom import (
     TruncatedPixelDataError,
     UnsupportedImageError,
     UnsupportedTransferSyntaxError,
+    encode_png,
     read_dicom,
 )
 from server.dicom.errors import CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
@@ -194,3 +196,39 @@ def test_a_corrupt_deflated_dataset_is_refused() -> None:
     assert syntax == "1.2.840.10008.1.2.1.99"
     with pytest.raises(NotDicomError, match="deflated"):
         read_dicom(data[:start] + b"\xff" * 64 + data[start + 64 :])
+
+
+@pytest.mark.parametrize("cut", range(132, 200, 3))
+def test_a_file_cut_in_its_meta_group_is_refused(cut: int) -> None:
+    with pytest.raises(DicomError):
+        read_dicom(dicom_bytes("image_dfl.dcm")[:cut])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CT_small.dcm",
+        "MR_small_jp2klossless.dcm",
+        "MR_small_jpeg_ls_lossless.dcm",
+        "MR_small_RLE.dcm",
+        "vlut_04.dcm",
+        "image_dfl.dcm",
+        "OBXXXX1A_rle.dcm",
+    ],
+)
+def test_damaged_files_raise_dicom_errors_only(name: str) -> None:
+    # Seeded byte damage, mostly in the header where the attributes are: whatever happens,
+    # the caller sees a DicomError or a displayable image, never another exception.
+    rng = random.Random(name)
+    original = dicom_bytes(name)
+    for _ in range(60):
+        damaged = bytearray(original)
+        for _ in range(rng.choice([1, 2, 5, 20])):
+            damaged[rng.randrange(132, min(len(damaged), 1500))] = rng.randrange(256)
+        if rng.random() < 0.2:
+            damaged = damaged[: rng.randrange(132, len(damaged))]
+        try:
+            image = read_dicom(bytes(damaged))
+            encode_png(image.render(image.metadata.frames - 1))
+        except DicomError:
+            pass
