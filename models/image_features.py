@@ -1,8 +1,8 @@
 """Image → a fixed float32 vector: grey thumbnail, gradient and colour histograms.
 
 Takes 2-D grey or (H, W, 3|4) RGB(A) uint8 arrays; DICOM comes here after windowing, as grey
-uint8. Large images are first reduced by area averaging to a working size, so the cost is one
-pass over the pixels plus a few small fixed-size operations.
+uint8. Large images are first reduced by block averaging (one reshaping pass over the pixels)
+and area averaging to at most 128 pixels a side; the rest works on that small image.
 
 The vector (448 values with the defaults) is, in order:
 - the grey thumbnail, 16×16, scaled to [0, 1];
@@ -33,11 +33,15 @@ _GREY = np.array([0.299, 0.587, 0.114])
 
 def image_features(image: UInt8Array) -> FloatArray:
     """One image → a float32 vector of length `IMAGE_FEATURES`."""
-    rgb = _as_rgb(image)
-    h, w = rgb.shape[:2]
-    if max(h, w) > WORKING_SIZE:
-        scale = WORKING_SIZE / max(h, w)
-        rgb = area_resize(rgb, max(1, round(h * scale)), max(1, round(w * scale)))
+    pixels = _checked(image)
+    h, w = pixels.shape[:2]
+    small = _block_mean(pixels, max(h, w) // WORKING_SIZE)
+    if max(small.shape[:2]) > WORKING_SIZE:
+        scale = WORKING_SIZE / max(small.shape[:2])
+        small = area_resize(
+            small, max(1, round(small.shape[0] * scale)), max(1, round(small.shape[1] * scale))
+        )
+    rgb = np.repeat(small, 3, axis=2) if small.shape[2] == 1 else small
     grey = rgb @ _GREY
     parts = (
         area_resize(grey, THUMB, THUMB).ravel() / 255.0,
@@ -64,23 +68,38 @@ def area_resize(a: Float64Array | UInt8Array, height: int, width: int) -> Float6
     return _resize_axis(out, width, 1)
 
 
-def _as_rgb(image: UInt8Array) -> Float64Array:
+def _checked(image: UInt8Array) -> UInt8Array:
+    """The image as (H, W, 1) grey or (H, W, 3) colour, without copying."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         got = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
         raise FeatureError(f"an image must be a uint8 array, got {got}")
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
     if image.ndim == 2:
-        rgb = np.repeat(image[:, :, None], 3, axis=2)
-    elif image.ndim == 3 and image.shape[2] in (3, 4):
-        rgb = image[:, :, :3]
+        pixels = image[:, :, None]
+    elif image.ndim == 3 and image.shape[2] in (1, 3, 4):
+        pixels = image[:, :, :3]
     else:
         raise FeatureError(
             f"an image must be (H, W) grey or (H, W, 3|4) colour, got shape {image.shape}"
         )
-    if rgb.shape[0] == 0 or rgb.shape[1] == 0:
+    if pixels.shape[0] == 0 or pixels.shape[1] == 0:
         raise FeatureError(f"an image must not be empty, got shape {image.shape}")
-    return rgb.astype(np.float64)
+    return pixels
+
+
+def _block_mean(pixels: UInt8Array, factor: int) -> Float64Array:
+    """Mean over factor × factor blocks (the last partial rows and columns dropped).
+
+    One cheap pass over a large image, by reshaping; `area_resize` finishes on the result.
+    """
+    if factor < 2:
+        return pixels.astype(np.float64)
+    h, w, c = pixels.shape
+    rows, cols = h // factor, w // factor
+    cropped = pixels[: rows * factor, : cols * factor]
+    summed = cropped.reshape(rows, factor, cols * factor * c).sum(axis=1, dtype=np.uint32)
+    blocks = summed.reshape(rows, cols, factor, c).sum(axis=2, dtype=np.uint32)
+    out: Float64Array = blocks / float(factor * factor)
+    return out
 
 
 def _resize_axis(a: Float64Array, n: int, axis: int) -> Float64Array:
