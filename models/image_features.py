@@ -35,12 +35,9 @@ def image_features(image: UInt8Array) -> FloatArray:
     """One image → a float32 vector of length `IMAGE_FEATURES`."""
     pixels = _checked(image)
     h, w = pixels.shape[:2]
-    small = _block_mean(pixels, max(h, w) // WORKING_SIZE)
-    if max(small.shape[:2]) > WORKING_SIZE:
-        scale = WORKING_SIZE / max(small.shape[:2])
-        small = area_resize(
-            small, max(1, round(small.shape[0] * scale)), max(1, round(small.shape[1] * scale))
-        )
+    # Every part below is independent of the aspect ratio, so each axis shrinks on its own.
+    small = _block_mean(pixels, max(1, h // WORKING_SIZE), max(1, w // WORKING_SIZE))
+    small = area_resize(small, min(small.shape[0], WORKING_SIZE), min(small.shape[1], WORKING_SIZE))
     rgb = np.repeat(small, 3, axis=2) if small.shape[2] == 1 else small
     grey = rgb @ _GREY
     parts = (
@@ -86,19 +83,19 @@ def _checked(image: UInt8Array) -> UInt8Array:
     return pixels
 
 
-def _block_mean(pixels: UInt8Array, factor: int) -> Float64Array:
-    """Mean over factor × factor blocks (the last partial rows and columns dropped).
+def _block_mean(pixels: UInt8Array, fh: int, fw: int) -> Float64Array:
+    """Mean over fh × fw blocks (the last partial rows and columns dropped).
 
     One cheap pass over a large image, by reshaping; `area_resize` finishes on the result.
     """
-    if factor < 2:
+    if fh == fw == 1:
         return pixels.astype(np.float64)
     h, w, c = pixels.shape
-    rows, cols = h // factor, w // factor
-    cropped = pixels[: rows * factor, : cols * factor]
-    summed = cropped.reshape(rows, factor, cols * factor * c).sum(axis=1, dtype=np.uint32)
-    blocks = summed.reshape(rows, cols, factor, c).sum(axis=2, dtype=np.uint32)
-    out: Float64Array = blocks / float(factor * factor)
+    rows, cols = h // fh, w // fw
+    cropped = pixels[: rows * fh, : cols * fw]
+    summed = cropped.reshape(rows, fh, cols * fw * c).sum(axis=1, dtype=np.uint32)
+    blocks = summed.reshape(rows, cols, fw, c).sum(axis=2, dtype=np.uint32)
+    out: Float64Array = blocks / float(fh * fw)
     return out
 
 

@@ -85,3 +85,11 @@ def test_bad_images_are_refused(image: np.ndarray, message: str) -> None:
 
 def test_the_version_names_the_length() -> None:
     assert FEATURE_VERSION.endswith(str(IMAGE_FEATURES))
+
+
+@pytest.mark.parametrize("shape", [(1, 5000), (5000, 1, 3), (257, 129), (3000, 2000, 4)])
+def test_extreme_and_large_shapes(shape: tuple[int, ...]) -> None:
+    image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    v = image_features(image)
+    assert v.shape == (IMAGE_FEATURES,)
+    assert np.all(np.isfinite(v))
