@@ -8,11 +8,12 @@
     token_classifier  string [T]                `probabilities` or `logits` [T, K]
 
 A dimension may be symbolic (any size) where the table gives a letter; a fixed one must be as
-shown. Detector outputs may carry a leading batch dimension of 1. `check` refuses, with an
-error naming the problem: a file over the size limit, bytes that are not ONNX (or weights kept
-in external files, which would make the server read other paths), the wrong number of inputs,
-an input of the wrong type or rank or channel count, a missing output, an output of the wrong
-rank, and a tag map that names a class the model does not have.
+shown, and a batch dimension (N) may also be fixed at 1. Detector outputs may carry a leading
+batch dimension of 1. `check` refuses, with an error naming the problem: a file over the size
+limit, bytes that are not ONNX (or weights kept in external files, which would make the server
+read other paths), the wrong number of inputs, an input of the wrong type, rank, channel count
+or batch, a missing output, an output of the wrong rank, and a tag map that names a class the
+model does not have.
 """
 
 from collections.abc import Mapping
@@ -134,8 +135,7 @@ def _check_input(proto: onnx.ModelProto, kind: UserModelKind) -> tuple[str, tupl
             raise InputContractError(
                 kind, f"{where} has {shape[1]} channels (shape {_show(shape)}), expected 1 or 3"
             )
-        if kind != "image_classifier" and isinstance(shape[0], int) and shape[0] != 1:
-            raise InputContractError(kind, f"{where} has batch {shape[0]}, expected 1 or symbolic")
+        _check_batch(kind, where, shape)
         return value.name, shape
     want = "[N] or [N, 1]" if kind == "text_classifier" else "[T]"
     if elem != TensorProto.STRING:
@@ -143,7 +143,15 @@ def _check_input(proto: onnx.ModelProto, kind: UserModelKind) -> tuple[str, tupl
     ok = len(shape) == 1 or (kind == "text_classifier" and len(shape) == 2 and shape[1] == 1)
     if not ok:
         raise InputContractError(kind, f"{where} has shape {_show(shape)}, expected {want}")
+    if kind == "text_classifier":
+        _check_batch(kind, where, shape)
     return value.name, shape
+
+
+def _check_batch(kind: str, where: str, shape: tuple[Dim, ...]) -> None:
+    """Items go one at a time or all together: a batch fixed at 2 or more fits neither."""
+    if isinstance(shape[0], int) and shape[0] != 1:
+        raise InputContractError(kind, f"{where} has batch {shape[0]}, expected 1 or symbolic")
 
 
 def _check_outputs(

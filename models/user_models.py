@@ -98,6 +98,8 @@ class UserModel:
             raise ValueError(
                 f"an image must be a (H, W[, C]) uint8 array, got {image.dtype} {image.shape}"
             )
+        if image.ndim == 3 and image.shape[2] == 1:
+            image = image[:, :, 0]
         rgb = np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image[:, :, :3]
         original = (int(rgb.shape[0]), int(rgb.shape[1]))
         pixels = rgb.astype(np.float64)
@@ -127,6 +129,8 @@ class TextClassifier(UserModel):
     def classify(self, texts: Sequence[str], *, multilabel: bool = False) -> list[TagScores]:
         if not texts:
             return []
+        if self.contract.input_shape[0] == 1 and len(texts) > 1:
+            return [s for text in texts for s in self.classify([text], multilabel=multilabel)]
         feed = np.array(list(texts), dtype=object)
         if len(self.contract.input_shape) == 2:
             feed = feed[:, None]

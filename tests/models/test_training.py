@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from models.errors import TrainingError
+from models.text_features import text_features
 from models.token_features import text_token_features
 from models.tokens import bio_labels, decode_probabilities, label_classes
 from models.training import (
+    TEXT_CONFIG,
     TrainConfig,
     train_multiclass,
     train_multilabel,
@@ -102,3 +104,37 @@ def test_bad_training_input_is_refused(digits: Digits) -> None:
         train_multiclass(np.full_like(x, np.nan), y, digits.classes)
     with pytest.raises(TrainingError, match="at least 2 labeled texts"):
         train_token_classifier([x], [y], digits.classes)
+
+
+TOPICS = (
+    "match goal team player score coach league season referee stadium",
+    "recipe cook dinner sauce pasta bake oven flavour chef lunch",
+    "computer software code bug server network laptop phone app chip",
+)
+COMMON = "the a is was and of to in on for with today really very we they"
+
+
+def topic_texts(n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """Short texts on three topics, two words in three from a shared vocabulary."""
+    rng = np.random.default_rng(seed)
+    topics = [words.split() for words in TOPICS]
+    common = COMMON.split()
+    labels = rng.integers(0, 3, n)
+    texts = [
+        " ".join(
+            str(rng.choice(topics[y])) if rng.random() < 0.3 else str(rng.choice(common))
+            for _ in range(rng.integers(6, 16))
+        )
+        for y in labels
+    ]
+    return texts, labels.astype(np.int64)
+
+
+def test_text_classification_on_hashed_features() -> None:
+    train_texts, train_y = topic_texts(200, seed=0)
+    test_texts, test_y = topic_texts(300, seed=1)
+    result = train_multiclass(
+        text_features(train_texts), train_y, ["sport", "food", "tech"], TEXT_CONFIG
+    )
+    predicted = result.model.probabilities(text_features(test_texts)).argmax(axis=1)
+    assert np.mean(predicted == test_y) >= 0.9

@@ -14,6 +14,7 @@ from models.errors import (
     TagMapError,
     UserModelError,
 )
+from models.user_contract import UserModelKind
 from models.user_models import load_user_model
 from tests.models import tiny_models
 
@@ -159,10 +160,22 @@ def test_a_text_model_is_not_an_image_model_and_back() -> None:
         load_user_model(tiny_models.image_classifier(), "text_classifier", RGB)
 
 
-def test_detector_batch_must_be_one() -> None:
+@pytest.mark.parametrize("kind", ["image_classifier", "object_detector", "segmenter"])
+def test_a_batch_fixed_above_one_is_refused(kind: UserModelKind) -> None:
     data = tiny_models.image_classifier(shape=(4, 3, 8, 8))
-    with pytest.raises(InputContractError, match="batch 4"):
-        load_user_model(data, "object_detector", {0: "car"})
+    with pytest.raises(InputContractError, match="batch 4, expected 1 or symbolic"):
+        load_user_model(data, kind, {0: "car"})
+
+
+def test_a_batch_fixed_at_one_takes_many_items_in_turn() -> None:
+    model = load_user_model(
+        tiny_models.image_classifier(shape=(1, 3, 8, 8)), "image_classifier", RGB
+    )
+    assert len(model.classify([solid((255, 0, 0))] * 3)) == 3
+    text = load_user_model(tiny_models.text_classifier((1,)), "text_classifier", {1: "pos"})
+    assert [s["pos"] for s in text.classify(["good", "bad", "good"])] == pytest.approx(
+        [0.9, 0.2, 0.9]
+    )
 
 
 def test_wrong_output_names_are_refused_naming_what_is_there() -> None:
