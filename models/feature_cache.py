@@ -63,7 +63,7 @@ class FeatureCache:
         return None
 
     def put(self, key: str, value: FloatArray) -> None:
-        value = np.asarray(value, dtype=np.float32)
+        value = np.array(value, dtype=np.float32)  # a copy: the caller's array stays writable
         value.setflags(write=False)
         self._remember(key, value)
         if self.directory is not None:
