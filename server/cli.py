@@ -1,10 +1,13 @@
-"""The `annolog` command line."""
+"""The `annolog` command line: demo, serve, users, imports and rebuilding read models."""
 
 import argparse
 import asyncio
+import getpass
+import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from events.projections.replay import WORKSPACE, rebuild
 from events.projections.workspace import snapshot
@@ -55,14 +58,156 @@ async def reproject(db: str, name: str, fresh: bool) -> int:
     return 0
 
 
+def _configure(db: str, media: str | None) -> None:
+    """Points the settings (read from the environment by the app) at these paths."""
+    os.environ["ANNOLOG_DATABASE"] = db
+    os.environ["ANNOLOG_MEDIA_DIR"] = media or f"{Path(db).with_suffix('')}-media"
+
+
+def serve(host: str, port: int) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.settings import Settings
+
+    uvicorn.run(
+        create_app(Settings.from_env()),
+        host=host,
+        port=port,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        log_level="info",
+    )
+    return 0
+
+
+def demo(host: str, port: int) -> int:
+    from server.demo.seed import seed
+    from server.settings import Settings
+
+    settings = Settings.from_env()
+    print(f"preparing the demo in {settings.database} (media in {settings.media_dir}) ...")
+    users = asyncio.run(seed(settings))
+    print(f"\nannolog demo at http://{host}:{port}/ — sign in as:")
+    for user in users:
+        print(f"  {user.username:8} password {user.password:22} ({user.role})")
+    print()
+    return serve(host, port)
+
+
+async def add_user(username: str, admin: bool, password: str | None) -> int:
+    from server.app import open_stores
+    from server.settings import Settings
+
+    secret = (
+        password
+        or os.environ.get("ANNOLOG_PASSWORD")
+        or getpass.getpass(f"password for {username}: ")
+    )
+    store, users = await open_stores(Settings.from_env())
+    try:
+        user = await users.add_user(username, secret, is_admin=admin)
+    finally:
+        await users.close()
+        await store.close()
+    print(f"added {user.username}{' (admin)' if user.is_admin else ''}")
+    return 0
+
+
+async def import_files(project: str, files: Sequence[tuple[str, bytes]], actor: str) -> int:
+    from server.app import open_stores
+    from server.commands import Commands
+    from server.decide import projects as rules
+    from server.live import LiveModel
+    from server.media.ingest import ingest
+    from server.media.limits import IngestLimits
+    from server.media.storage import MediaStore
+    from server.settings import Settings
+
+    settings = Settings.from_env()
+    store, users = await open_stores(settings)
+    live = LiveModel(store, store)
+    await live.start()
+    media = MediaStore(settings.media_dir)
+    failed = 0
+    try:
+        live.project(project)
+        accepted = []
+        for name, blob in files:
+            result = ingest(Path(name).name, blob, limits=IngestLimits())
+            for item in result.items:
+                if item.data is not None:
+                    media.put(item.data)
+            accepted += result.items
+            for error in result.errors:
+                failed += 1
+                print(f"{name}: {error.name}: {error.message}", file=sys.stderr)
+        recorded = await Commands(store, live).project_events(
+            project,
+            actor,
+            "cli",
+            lambda p: rules.import_items(p, [a.item() for a in accepted])[0] if p else [],
+        )
+        count = sum(len(getattr(r.event, "items", ())) for r in recorded)
+        print(
+            f"imported {count} items into {project}"
+            f" ({len(accepted) - count} already there, {failed} refused)"
+        )
+    finally:
+        await live.stop()
+        await store.close()
+        await users.close()
+    return 1 if failed and not accepted else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="annolog", description=__doc__)
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("ANNOLOG_DATABASE", DEFAULT_DB),
+        help="SQLite file of the log",
+    )
+    parser.add_argument(
+        "--media", default=os.environ.get("ANNOLOG_MEDIA_DIR"), help="folder of item media"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("demo", "create demo users and projects, then serve"),
+        ("serve", "serve the web app"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+    user = commands.add_parser("user", help="manage users").add_subparsers(
+        dest="action", required=True
+    )
+    add = user.add_parser("add", help="add a user")
+    add.add_argument("username")
+    add.add_argument("--admin", action="store_true", help="may create projects and manage users")
+    add.add_argument("--password", help="(default: $ANNOLOG_PASSWORD, else asked)")
+    project = commands.add_parser("project", help="manage projects").add_subparsers(
+        dest="action", required=True
+    )
+    imp = project.add_parser("import", help="import files or archives into a project")
+    imp.add_argument("project")
+    imp.add_argument("files", nargs="+")
+    imp.add_argument("--as", dest="actor", default="admin", help="who the log names as importer")
     rep = commands.add_parser("reproject", help="drop a read model and rebuild it from the log")
-    rep.add_argument("--db", default=DEFAULT_DB, help="SQLite file of the log")
     rep.add_argument("--model", default=WORKSPACE, help="read model to rebuild")
     rep.add_argument(
         "--resume", action="store_true", help="continue from the saved checkpoint instead"
     )
     args = parser.parse_args(argv)
+    if args.command == "demo" and args.db == DEFAULT_DB and "ANNOLOG_DATABASE" not in os.environ:
+        args.db = "annolog-demo.db"
+    _configure(args.db, args.media)
+    if args.command == "demo":
+        return demo(args.host, args.port)
+    if args.command == "serve":
+        return serve(args.host, args.port)
+    if args.command == "user":
+        return asyncio.run(add_user(args.username, args.admin, args.password))
+    if args.command == "project":
+        files = [(name, Path(name).read_bytes()) for name in args.files]
+        return asyncio.run(import_files(args.project, files, args.actor))
     return asyncio.run(reproject(args.db, args.model, fresh=not args.resume))

@@ -54,6 +54,7 @@ class ItemState(msgspec.Struct, kw_only=True):
     proposals: dict[str, PrelabelProposed] = {}
     latest_proposal: str | None = None
     last_seq: int = 0
+    version: int = 0
     multi_label: bool = False
 
     def work_of(self, labeler: str) -> Work:

@@ -36,6 +36,7 @@ class QueueState(msgspec.Struct, kw_only=True):
     skipped: dict[str, list[str]] = {}
     open_items: dict[str, None] = {}
     exhausted: dict[str, float] = {}
+    version: int = 0
 
     def add_item(self, item: str) -> None:
         if item not in self.submitted:

@@ -54,6 +54,8 @@ class ProjectState(msgspec.Struct, kw_only=True):
     progress: Progress = msgspec.field(default_factory=Progress)
     models: list[ModelTrained] = []
     clusters: ItemsClustered | None = None
+    version: int = 0
+    assist_version: int = 0
 
     @property
     def multi_label(self) -> bool:
@@ -107,13 +109,14 @@ def _project_of(workspace: Workspace, stream: str) -> ProjectState | None:
 def _created(workspace: Workspace, r: Recorded) -> None:
     event = r.event
     assert isinstance(event, ProjectCreated)
-    workspace.projects[event.project_id] = ProjectState(settings=event)
+    workspace.projects[event.project_id] = ProjectState(settings=event, version=r.version)
 
 
 def _settings(workspace: Workspace, r: Recorded) -> None:
     project = _project_of(workspace, r.stream)
     if project is None:
         return
+    project.version = r.version
     match r.event:
         case TagsDefined(tags=tags):
             project.tags = list(tags)
@@ -139,6 +142,7 @@ def _queue(workspace: Workspace, r: Recorded) -> None:
         return
     event = r.event
     queue = project.queue
+    queue.version = r.version
     overlap = project.settings.overlap
     if isinstance(event, PageSubmitted):
         was_open = [item for item in event.items if item in queue.open_items]
@@ -175,12 +179,14 @@ def _annotation(workspace: Workspace, r: Recorded) -> None:
     if state is not None:
         evolve_item(state, r.event_id, r.event, r.actor)  # type: ignore[arg-type]
         state.last_seq = r.seq
+        state.version = r.version
 
 
 def _assist(workspace: Workspace, r: Recorded) -> None:
     project = _project_of(workspace, r.stream)
     if project is None:
         return
+    project.assist_version = r.version
     match r.event:
         case ModelTrained():
             project.models.append(r.event)

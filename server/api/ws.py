@@ -1,0 +1,191 @@
+"""The websocket endpoint (docs/protocol.md): catch-up from `after`, then live, plus commands.
+
+The client says hello with the project and the last seq it saw; the server registers it with
+the hub first (holding live frames back), sends what it missed from the log, then releases
+the held frames with seq above what it sent: no gap, no duplicate.
+"""
+
+import asyncio
+import contextlib
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from events.base import ItemId, ProjectId
+from events.codec import MAX_BATCH_EVENTS, payload_error
+from events.envelope import IncomingEvent
+from events.streams import item_stream
+from server.auth.principal import principal_from
+from server.auth.roles import allowed
+from server.errors import ApiError, Forbidden, Unauthorized, Unprocessable
+from server.hub import Client, event_frame, frame, page_frame, progress_frame
+from server.services import Services, services
+
+CATCH_UP_PAGE = 1_000
+POLICY_VIOLATION = 1008
+
+
+class Hello(msgspec.Struct, kw_only=True, tag="hello", forbid_unknown_fields=True):
+    project: ProjectId
+    after: Annotated[int, Meta(ge=0)] = 0
+    token: str | None = None
+    watch: Annotated[list[ItemId], Meta(max_length=100)] = []
+
+
+class Watch(msgspec.Struct, kw_only=True, tag="watch", forbid_unknown_fields=True):
+    items: Annotated[list[ItemId], Meta(max_length=100)]
+
+
+class Append(msgspec.Struct, kw_only=True, tag="append", forbid_unknown_fields=True):
+    id: Annotated[str, Meta(max_length=64)]
+    item: ItemId
+    events: Annotated[list[IncomingEvent], Meta(min_length=1, max_length=MAX_BATCH_EVENTS)]
+    expected_version: Annotated[int, Meta(ge=0)] | None = None
+
+
+class Heartbeat(msgspec.Struct, kw_only=True, tag="heartbeat", forbid_unknown_fields=True):
+    pass
+
+
+Command = Watch | Append | Heartbeat
+_hello = msgspec.json.Decoder(Hello)
+_command = msgspec.json.Decoder(Command)
+
+
+def _decode(decoder: "msgspec.json.Decoder[Any]", text: str) -> object:
+    try:
+        return decoder.decode(text)
+    except msgspec.ValidationError as exc:
+        error = payload_error(exc)
+        raise Unprocessable(error.message, field=error.path) from exc
+    except msgspec.DecodeError as exc:
+        raise Unprocessable(f"not a valid JSON message: {exc}", field="$") from exc
+
+
+async def endpoint(websocket: WebSocket) -> None:
+    found = services(websocket)
+    await websocket.accept()
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), timeout=30)
+        hello = _decode(_hello, raw)
+        assert isinstance(hello, Hello)
+        client = await _join(found, websocket, hello)
+    except (ApiError, TimeoutError) as exc:
+        body = (
+            exc.body()
+            if isinstance(exc, ApiError)
+            else {"error": {"code": "timeout", "message": "no hello"}}
+        )
+        with contextlib.suppress(Exception):
+            await websocket.send_text(frame("reject", id=None, **body))
+            await websocket.close(POLICY_VIOLATION)
+        return
+    except WebSocketDisconnect:
+        return
+    try:
+        while True:
+            text = await websocket.receive_text()
+            await _handle(found, client, text)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await found.hub.remove(client)
+        for stream in list(client.watching):
+            found.hub.push_presence(stream)
+
+
+async def _join(found: Services, websocket: WebSocket, hello: Hello) -> Client:
+    headers = dict(websocket.headers)
+    if hello.token:
+        headers["authorization"] = f"Bearer {hello.token}"
+    principal = await principal_from(headers, websocket.cookies, found.users, found.signer)
+    if principal is None:
+        raise Unauthorized(
+            "sign in first: send a token in hello, or connect with the session cookie"
+        )
+    project = found.live.project(hello.project)
+    role = project.members.get(principal.username)
+    if not allowed(role, principal.is_admin, "project.read"):
+        raise Forbidden(f"you are not a member of project {hello.project}", field="project")
+    full_view = principal.is_admin or allowed(role, False, "audit.read")
+    client = Client(
+        websocket.send_text,
+        websocket.close,
+        principal.username,
+        principal.session_id,
+        hello.project,
+        full_view,
+        found.settings.client_queue_frames,
+    )
+    client.last_seq = hello.after
+    client.watching = set()
+    found.hub.add(client)
+    found.hub.watch(
+        client, [item_stream(hello.project, i) for i in hello.watch if i in project.items]
+    )
+    until = found.live.seq
+    client.push(frame("welcome", user=principal.username, session=principal.session_id, seq=until))
+    after = hello.after
+    while after < until:
+        page = await found.store.read_all(after, min(CATCH_UP_PAGE, until - after))
+        if not page:
+            break
+        for recorded in page:
+            if recorded.seq > until:
+                break
+            if recorded.stream.split("-", 2)[1] == hello.project and found.hub.visible(
+                client, recorded
+            ):
+                client.push(event_frame(recorded))
+            client.last_seq = recorded.seq
+        after = page[-1].seq
+    client.last_seq = max(client.last_seq, until)
+    client.push(frame("caught_up", seq=until))
+    client.finish_catch_up()
+    current = found.live.project(hello.project)
+    client.push(page_frame(current, principal.session_id))
+    client.push(progress_frame(hello.project, current))
+    return client
+
+
+async def _handle(found: Services, client: Client, text: str) -> None:
+    request_id: str | None = None
+    try:
+        command = _decode(_command, text)
+        match command:
+            case Watch(items=items):
+                project = found.live.project(client.project)
+                found.hub.watch(
+                    client, [item_stream(client.project, i) for i in items if i in project.items]
+                )
+            case Append(id=rid, item=item, events=events, expected_version=expected):
+                request_id = rid
+                recorded = await found.commands.append_gestures(
+                    client.project, item, client.user, client.session, events, expected
+                )
+                client.push(
+                    frame(
+                        "ack",
+                        id=rid,
+                        recorded=[
+                            {"event_id": r.event_id, "seq": r.seq, "version": r.version}
+                            for r in recorded
+                        ],
+                    )
+                )
+            case Heartbeat():
+                until = await found.commands.heartbeat(
+                    client.project,
+                    client.user,
+                    client.session,
+                    found.settings.renewal_record_seconds,
+                )
+                client.push(frame("lease", lease_until=until))
+    except ApiError as exc:
+        client.push(frame("reject", id=request_id, **exc.body()))
+
+
+routes = [WebSocketRoute("/ws", endpoint)]

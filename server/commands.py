@@ -1,0 +1,314 @@
+"""The one write path: authorize, decide against the live model, append, wait until folded.
+
+Decisions on one stream are serialized in this process by a lock per stream, and appended
+with the version they were taken on, so a decision taken on stale state (another process
+appended first) fails with a ConcurrencyError and is retried on the newer state.
+"""
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from events.annotation import (
+    ANNOTATION_EVENTS,
+    ActionRedone,
+    ActionUndone,
+    AnnotationEvent,
+    DraftDiscarded,
+)
+from events.envelope import IncomingEvent, NewEvent, Recorded
+from events.errors import ConcurrencyError, EventLogError
+from events.projections.workspace import ProjectState
+from events.queue import ItemsReleased
+from events.store import EventStore
+from events.streams import item_stream, project_stream, queue_stream
+from events.vocabulary import AnyEvent
+from server.decide import queue as queue_rules
+from server.decide.gestures import check_gestures
+from server.errors import Conflict, NotFound, Unprocessable, from_log_error
+from server.live import LiveModel
+
+RETRIES = 5
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Commands:
+    """Every state-changing operation of the server, each one decision and one append."""
+
+    def __init__(
+        self, store: EventStore, live: LiveModel, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.live = live
+        self.clock = clock
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def _decide_and_append(
+        self,
+        stream: str,
+        version_of: Callable[[], int],
+        decide: Callable[[], Sequence[AnyEvent] | Sequence[NewEvent]],
+        actor: str,
+        session: str,
+    ) -> list[Recorded]:
+        """Runs `decide` on the current model and appends its events at the version it saw."""
+        async with self._locks[stream]:
+            for attempt in range(RETRIES):
+                version = version_of()
+                decided = decide()
+                if not decided:
+                    return []
+                news = [
+                    e
+                    if isinstance(e, NewEvent)
+                    else NewEvent(event_id=new_event_id(), event=e, actor=actor, session=session)
+                    for e in decided
+                ]
+                try:
+                    recorded = await self.store.append(stream, news, version)
+                except ConcurrencyError:
+                    if attempt == RETRIES - 1:
+                        raise Conflict(
+                            f"{stream} keeps changing; try again", field="stream"
+                        ) from None
+                    # Another process appended first: wait until we have folded its events.
+                    await self.live.wait_for(await self.store.last_seq())
+                    continue
+                except EventLogError as exc:
+                    raise from_log_error(exc) from exc
+                await self.live.wait_for(recorded[-1].seq)
+                return recorded
+        return []
+
+    async def project_events(
+        self,
+        project_id: str,
+        actor: str,
+        session: str,
+        decide: Callable[[ProjectState | None], Sequence[AnyEvent]],
+    ) -> list[Recorded]:
+        """Appends settings events decided on the project (None while it does not exist)."""
+
+        def version() -> int:
+            project = self.live.workspace.projects.get(project_id)
+            return 0 if project is None else project.version
+
+        return await self._decide_and_append(
+            project_stream(project_id),
+            version,
+            lambda: decide(self.live.workspace.projects.get(project_id)),
+            actor,
+            session,
+        )
+
+    async def queue_events(
+        self,
+        project_id: str,
+        actor: str,
+        session: str,
+        decide: Callable[[ProjectState], Sequence[AnyEvent]],
+    ) -> list[Recorded]:
+        self.live.project(project_id)  # NotFound before any lock is taken
+        return await self._decide_and_append(
+            queue_stream(project_id),
+            lambda: self.live.project(project_id).queue.version,
+            lambda: decide(self.live.project(project_id)),
+            actor,
+            session,
+        )
+
+    # The labeler's side.
+
+    async def next_page(
+        self, project_id: str, labeler: str, session: str, page_size: int | None = None
+    ) -> list[str]:
+        """The labeler's page: their unfinished one, else a fresh one ([] when nothing is left)."""
+        await self.queue_events(
+            project_id,
+            labeler,
+            session,
+            lambda p: queue_rules.next_page(p, session, labeler, self.clock(), page_size),
+        )
+        return self.live.project(project_id).queue.page_of(session)
+
+    async def append_gestures(
+        self,
+        project_id: str,
+        item: str,
+        labeler: str,
+        session: str,
+        incoming: Sequence[IncomingEvent],
+        expected_version: int | None = None,
+    ) -> list[Recorded]:
+        """Appends a labeler's gestures on an item of their page, checked against their draft."""
+        project = self.live.project(project_id)
+        if item not in project.items:
+            raise NotFound(f"item {item} is not in project {project_id}", field="item")
+        stream = item_stream(project_id, item)
+        for index, new in enumerate(incoming):
+            if not isinstance(new.event, ANNOTATION_EVENTS):
+                raise Unprocessable(
+                    "only annotation gestures can be sent for an item",
+                    field=f"$[{index}].event.type",
+                )
+
+        def version() -> int:
+            state = self.live.project(project_id).annotations.get(item)
+            current = 0 if state is None else state.version
+            if expected_version is not None and expected_version != current:
+                raise Conflict(
+                    f"{stream}: expected version {expected_version}, "
+                    f"but the stream is at version {current}",
+                    stream=stream,
+                    expected_version=expected_version,
+                    current_version=current,
+                )
+            return current
+
+        def decide() -> list[NewEvent]:
+            current = self.live.project(project_id)
+            already = self._already_recorded(current, item, incoming)
+            if already:
+                return [
+                    NewEvent(event_id=e.event_id, event=e.event, actor=labeler, session=session)
+                    for e in incoming
+                ]
+            queue_rules.require_on_page(current, session, item, self.clock())
+            gestures = [(e.event_id, cast(AnnotationEvent, e.event)) for e in incoming]
+            check_gestures(current, item, labeler, gestures)
+            return [
+                NewEvent(event_id=e.event_id, event=e.event, actor=labeler, session=session)
+                for e in incoming
+            ]
+
+        return await self._decide_and_append(stream, version, decide, labeler, session)
+
+    @staticmethod
+    def _already_recorded(
+        project: ProjectState, item: str, incoming: Sequence[IncomingEvent]
+    ) -> bool:
+        """A retried batch: the store answers it with the original envelopes, so skip the checks."""
+        state = project.annotations.get(item)
+        if state is None:
+            return False
+        recorded_ids = {
+            event_id for work in state.work.values() for event_id, _ in (*work.done, *work.undone)
+        }
+        return all(e.event_id in recorded_ids for e in incoming)
+
+    async def undo(
+        self, project_id: str, item: str, labeler: str, session: str, redo: bool = False
+    ) -> list[Recorded]:
+        """Undoes (or redoes) the labeler's latest gesture on the item."""
+        state = self.live.project(project_id).annotations.get(item)
+        work = None if state is None else state.work.get(labeler)
+        stack = [] if work is None else (work.undone if redo else work.done)
+        if not stack:
+            raise Conflict(f"nothing to {'redo' if redo else 'undo'} on item {item}", field="item")
+        target = stack[-1][0]
+        event: AnnotationEvent = (
+            ActionRedone(target=target) if redo else ActionUndone(target=target)
+        )
+        return await self.append_gestures(
+            project_id,
+            item,
+            labeler,
+            session,
+            [IncomingEvent(event_id=new_event_id(), event=event)],
+        )
+
+    async def submit(
+        self, project_id: str, labeler: str, session: str, items: Sequence[str] | None
+    ) -> list[Recorded]:
+        return await self.queue_events(
+            project_id,
+            labeler,
+            session,
+            lambda p: queue_rules.submit_page(p, session, labeler, items, self.clock()),
+        )
+
+    async def skip(self, project_id: str, labeler: str, session: str, item: str) -> list[Recorded]:
+        return await self.queue_events(
+            project_id,
+            labeler,
+            session,
+            lambda p: queue_rules.skip_item(p, session, labeler, item, self.clock()),
+        )
+
+    async def switch_layout(
+        self, project_id: str, labeler: str, session: str, page_size: int
+    ) -> list[str]:
+        """Discards the drafts of the current page (as events), releases it, deals a new one."""
+        project = self.live.project(project_id)
+        page = queue_rules.held_page(project, session, self.clock())
+        for item in page:
+            state = project.annotations.get(item)
+            if state is not None and not state.draft_of(labeler).is_empty():
+                await self.append_gestures(
+                    project_id,
+                    item,
+                    labeler,
+                    session,
+                    [
+                        IncomingEvent(
+                            event_id=new_event_id(), event=DraftDiscarded(reason="layout_switch")
+                        )
+                    ],
+                )
+        if page:
+            await self.queue_events(
+                project_id,
+                labeler,
+                session,
+                lambda p: (
+                    [
+                        ItemsReleased(
+                            session_id=session,
+                            labeler=labeler,
+                            items=list(p.queue.page_of(session)),
+                            reason="layout_switch",
+                        )
+                    ]
+                    if p.queue.page_of(session)
+                    else []
+                ),
+            )
+        return await self.next_page(project_id, labeler, session, page_size)
+
+    async def heartbeat(
+        self, project_id: str, labeler: str, session: str, record_every: float
+    ) -> float | None:
+        """Renews the session's lease; returns when it now lapses (None when it has ended)."""
+        await self.queue_events(
+            project_id,
+            labeler,
+            session,
+            lambda p: queue_rules.renew(p, session, self.clock(), record_every),
+        )
+        found = self.live.project(project_id).queue.sessions.get(session)
+        return found.lease_until if found is not None and found.open else None
+
+    async def sign_out(self, labeler: str, session: str) -> None:
+        """Ends the session on every project where it holds a lease."""
+        for project_id, project in list(self.live.workspace.projects.items()):
+            if session in project.queue.sessions:
+                await self.queue_events(
+                    project_id, labeler, session, lambda p: queue_rules.sign_out(p, session)
+                )
+
+    async def expire_leases(self) -> list[Recorded]:
+        """The reaper's step: ends every lapsed session on every project."""
+        recorded: list[Recorded] = []
+        now = self.clock()
+        for project_id, project in list(self.live.workspace.projects.items()):
+            if project.queue.expired_sessions(now):
+                recorded += await self.queue_events(
+                    project_id, "system", "reaper", lambda p: queue_rules.expire(p, self.clock())
+                )
+        return recorded
