@@ -39,6 +39,10 @@ RATIO_FLOOR: Final = 1 * MiB
 MAX_NAME_CHARS: Final = 1000
 _CHUNK: Final = 1 * MiB
 _DRIVE: Final = re.compile(r"^[A-Za-z]:")
+# zipfile inflates bzip2 and lzma members without an output bound: 4 KiB of input can become
+# hundreds of MiB in one call, before any counter sees it. Deflate is bounded, and is what
+# every common archiver writes.
+_ZIP_METHODS: Final = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 _JUNK_NAMES: Final = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
 
@@ -63,7 +67,9 @@ def read_archive(name: str, data: bytes, limits: IngestLimits) -> Iterator[Entry
     suffix = archive_suffix(name)
     fmt = sniff(data[:512])
     if suffix is None or fmt not in ARCHIVE_SUFFIXES[suffix]:
-        raise FileRejected(f"the file is named {suffix or name!r} but is not such an archive")
+        kind = "zip" if suffix == ".zip" else "tar"
+        looks = "of unknown type" if fmt is None else f"{fmt.upper()} data"
+        raise FileRejected(f"the file is named {suffix} but is not a {kind} archive: {looks}")
     if fmt == "zip":
         yield from _read_zip(data, limits)
     else:
@@ -165,6 +171,11 @@ def _read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _B
         problem = "the member is not a regular file"
     elif info.flag_bits & 0x1:
         problem = "the member is encrypted"
+    elif info.compress_type not in _ZIP_METHODS:
+        problem = (
+            f"the member uses zip compression method {info.compress_type}; "
+            "only stored and deflated members are read"
+        )
     name = _member(info.filename, problem)
     junk = junk_reason(name)
     if junk is not None:

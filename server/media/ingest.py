@@ -27,7 +27,7 @@ from server.media.content_types import (
     sniff,
 )
 from server.media.errors import FileRejected, UploadTooLargeError
-from server.media.images import Picture, probe_dicom, probe_image
+from server.media.images import probe_dicom, probe_image
 from server.media.limits import IngestLimits
 from server.media.results import FileError, FileNote, IngestedFile, IngestResult, Skipped
 from server.media.storage import content_hash
@@ -98,6 +98,20 @@ def _describe(fmt: Format | None) -> str:
     return "of unknown type" if fmt is None else f"{fmt.upper()} data"
 
 
+def _media_kind(suffix: str, fmt: Format | None) -> Literal["image", "dicom"]:
+    """Return what a file that is not text holds, by its suffix checked against its bytes."""
+    if suffix in IMAGE_SUFFIXES:
+        if fmt not in IMAGE_FORMATS:
+            raise FileRejected(f"the file is named {suffix} but is not an image: {_describe(fmt)}")
+        return "image"
+    if suffix in DICOM_SUFFIXES or fmt == "dicom":
+        return "dicom"
+    if fmt in IMAGE_FORMATS:
+        return "image"
+    what = f"files named {suffix}" if suffix else "files without a suffix"
+    raise FileRejected(f"{what} are not supported ({_describe(fmt)}): upload {_SUPPORTED}")
+
+
 class _Full(Exception):
     """Raised when the upload reaches `max_items`."""
 
@@ -152,39 +166,27 @@ class _Batch:
         fmt = sniff(data[:SNIFF_BYTES])
         if in_archive and (archive_suffix(name) is not None or fmt in ARCHIVE_FORMATS):
             raise FileRejected("nested archives are not expanded: upload it on its own")
-        if suffix in IMAGE_SUFFIXES:
-            if fmt not in IMAGE_FORMATS:
-                raise FileRejected(
-                    f"the file is named {suffix} but is not an image: {_describe(fmt)}"
-                )
-            picture = probe_image(data, self.limits)
-            if IMAGE_SUFFIXES[suffix] != picture.format:
-                self.notes.append(
-                    FileNote(
-                        name,
-                        f"the file is named {suffix} but holds {picture.format.upper()} data; "
-                        f"it is served as {picture.media_type}",
-                    )
-                )
-            self._add_media(name, data, "image", picture)
-        elif suffix in TEXT_PARSERS:
+        if suffix in TEXT_PARSERS:
             if fmt is not None:
                 raise FileRejected(f"the file is named {suffix} but is not text: {_describe(fmt)}")
             self._add_rows(name, TEXT_PARSERS[suffix](data))
-        elif suffix in DICOM_SUFFIXES or fmt == "dicom":
-            self._add_media(name, data, "dicom", probe_dicom(data, self.limits))
-        elif fmt in IMAGE_FORMATS:
-            self._add_media(name, data, "image", probe_image(data, self.limits))
-        else:
-            what = f"files named {suffix}" if suffix else "files without a suffix"
-            raise FileRejected(f"{what} are not supported ({_describe(fmt)}): upload {_SUPPORTED}")
-
-    def _add_media(
-        self, name: str, data: bytes, kind: Literal["image", "dicom"], picture: Picture
-    ) -> None:
+            return
+        kind = _media_kind(suffix, fmt)
         digest = content_hash(data)
+        # Checked before probing, so that a repeated image is not decoded again.
         if self._seen(name, digest):
             return
+        picture = (
+            probe_dicom(data, self.limits) if kind == "dicom" else probe_image(data, self.limits)
+        )
+        if kind == "image" and IMAGE_SUFFIXES.get(suffix, picture.format) != picture.format:
+            self.notes.append(
+                FileNote(
+                    name,
+                    f"the file is named {suffix} but holds {picture.format.upper()} data; "
+                    f"it is served as {picture.media_type}",
+                )
+            )
         item_id = digest[:16]
         self._take_id(item_id, name)
         self._append(

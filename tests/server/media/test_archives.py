@@ -1,5 +1,6 @@
 """Archives: members become items; unsafe names, links, nesting and bombs are refused per member."""
 
+import io
 import stat
 import tarfile
 import zipfile
@@ -145,6 +146,21 @@ def test_nested_archives_links_and_damage_are_refused_per_member() -> None:
     ]
 
 
+def test_zip_members_compressed_without_an_output_bound_are_refused_unread() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("zeros.txt", b"\x00" * (20 * 2**20), zipfile.ZIP_BZIP2)
+        archive.writestr("fine.txt", b"fine", zipfile.ZIP_STORED)
+    result = ingest("bz.zip", out.getvalue())
+    assert [f.text for f in result.items] == ["fine"]
+    assert errors(result) == [
+        (
+            "zeros.txt",
+            "the member uses zip compression method 12; only stored and deflated members are read",
+        )
+    ]
+
+
 def test_a_corrupted_member_fails_its_crc_alone() -> None:
     data = bytearray(zip_bytes(("a.txt", b"a" * 100), ("b.txt", b"b")))
     # Flip the stored CRC of a.txt in its local header and central directory entry.
@@ -161,7 +177,8 @@ def test_a_corrupted_member_fails_its_crc_alone() -> None:
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("text.zip", b"plain text", "the file is named '.zip' but is not such an archive"),
+        ("text.zip", b"plain text", "the file is named .zip but is not a zip archive: of unknown"),
+        ("image.tgz", image_bytes(), "the file is named .tgz but is not a tar archive: PNG data"),
         ("broken.zip", b"PK\x03\x04" + b"\x00" * 40, "the zip archive is damaged"),
         ("empty.zip", zip_bytes(), "the archive holds no files"),
         ("t.tar.gz", b"\x1f\x8b\x08\x00garbage", "the tar archive is damaged"),

@@ -33,7 +33,7 @@ def test_each_image_format_becomes_one_measured_item(
 ) -> None:
     data = image_bytes(pillow_format, width=40, height=30)
     result = ingest(name, data)
-    assert result.errors == result.skipped == result.notes == []
+    assert (result.errors, result.skipped, result.notes) == ([], [], [])
     [file] = result.items
     digest = hashlib.sha256(data).hexdigest()
     assert (file.kind, file.name, file.media_type) == ("image", name, media_type)

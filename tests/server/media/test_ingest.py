@@ -1,9 +1,11 @@
 """Dispatch by name and bytes, the limits' defaults and checks, and what ingest refuses outright."""
 
+import random
+
 import pytest
 
-from server.media import IngestLimits, ingest
-from tests.server.media.files import image_bytes, zip_bytes
+from server.media import IngestLimits, content_hash, ingest
+from tests.server.media.files import ct_small, image_bytes, tar_bytes, zip_bytes
 
 
 def test_the_default_limits_are_the_documented_ones() -> None:
@@ -63,3 +65,33 @@ def test_the_file_size_limit_applies_to_single_files_too() -> None:
     assert [e.message for e in result.errors] == [
         f"the file has {len(image_bytes()):,} bytes, the limit is 100"
     ]
+
+
+def _valid_uploads() -> list[tuple[str, bytes]]:
+    return [
+        ("a.png", image_bytes("PNG")),
+        ("a.jpg", image_bytes("JPEG")),
+        ("a.gif", image_bytes("GIF")),
+        ("a.bmp", image_bytes("BMP")),
+        ("a.webp", image_bytes("WEBP")),
+        ("a.tif", image_bytes("TIFF")),
+        ("a.dcm", ct_small()),
+        ("a.zip", zip_bytes(("x.png", image_bytes()), ("y.csv", b"id,text\n1,hi\n"))),
+        ("a.tar.gz", tar_bytes(("x.png", image_bytes()), ("y.txt", b"hi\n"), mode="w:gz")),
+        ("a.jsonl", b'{"text": "hi", "id": "x"}\n{"text": "\\u00e9"}\n'),
+    ]
+
+
+@pytest.mark.parametrize(("name", "valid"), _valid_uploads())
+def test_damaged_uploads_never_raise_or_warn(name: str, valid: bytes) -> None:
+    rng = random.Random(name)
+    for _ in range(25):
+        data = bytearray(valid)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.5:
+            del data[rng.randrange(len(data)) :]
+        result = ingest(name, bytes(data))
+        for file in result.items:
+            assert file.data is None or file.content_hash == content_hash(file.data)
+            file.item()

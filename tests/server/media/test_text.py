@@ -41,7 +41,7 @@ def test_csv_with_bom_keeps_unicode_emoji_and_quoted_line_breaks_exactly() -> No
     ]
     data = b"\xef\xbb\xbf" + "\r\n".join(rows).encode()
     result = ingest("reviews.csv", data)
-    assert result.errors == result.notes == []
+    assert (result.errors, result.notes) == ([], [])
     assert [(f.item_id, f.text) for f in result.items] == [
         ("r1", "Café crème 🍰"),
         ("r2", "two\r\nlines, with a comma"),
