@@ -85,16 +85,20 @@ def evolve_item(
     handler = HANDLERS.get(type(event))
     work = item.work.get(actor) or item.work_of(actor)
     if handler is not None:
+        # The draft first: after a restore it is refolded from `done`, which must not hold
+        # this gesture yet.
+        draft = _draft(item, work)
         work.done.append((event_id, event))  # type: ignore[arg-type]
         if work.undone:
             work.undone.clear()
-        handler(_draft(item, work), event, item.multi_label)
+        handler(draft, event, item.multi_label)
         return
     match event:
         case PrelabelProposed():
             item.proposals[event_id] = event
             item.latest_proposal = event_id
         case PrelabelApplied():
+            _draft(item, work)
             work.done.append((event_id, event))
             work.undone.clear()
             _take_proposal(work, event, item)
@@ -106,6 +110,7 @@ def evolve_item(
         case ActionRedone(target=target):
             index = _find(work.undone, target)
             if index is not None:
+                _draft(item, work)
                 gesture = work.undone.pop(index)
                 work.done.append(gesture)
                 _apply(work, gesture[1], item)
@@ -134,7 +139,7 @@ def _apply(work: Work, event: AnnotationEvent, item: ItemState) -> None:
     if isinstance(event, PrelabelApplied):
         _take_proposal(work, event, item)
     else:
-        HANDLERS[type(event)](work.draft, event, item.multi_label)
+        HANDLERS[type(event)](_draft(item, work), event, item.multi_label)
 
 
 def _refold(work: Work, item: ItemState) -> None:
