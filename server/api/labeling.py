@@ -12,6 +12,7 @@ from events.codec import MAX_BATCH_EVENTS
 from events.envelope import IncomingEvent, Recorded
 from events.projections.workspace import ProjectState
 from server.api.common import JSONResponse, authorize, caller, read_json, read_optional_json
+from server.api.openapi import accepts
 from server.errors import NotFound
 from server.hub import queue_counts
 from server.services import Services, services
@@ -62,6 +63,7 @@ def acks(recorded: list[Recorded]) -> dict[str, Any]:
 
 
 async def get_page(request: Request) -> JSONResponse:
+    """The caller's current page, without assigning one."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]
@@ -69,7 +71,9 @@ async def get_page(request: Request) -> JSONResponse:
     return JSONResponse(page_answer(found, project_id, principal.session_id, principal.username))
 
 
+@accepts(PageBody)
 async def next_page(request: Request) -> JSONResponse:
+    """Assigns the caller a page (their unfinished one first); `finished` when none is left."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]
@@ -86,7 +90,9 @@ def _item(project: ProjectState, item: str) -> None:
         raise NotFound(f"there is no item {item} in this project", field="item")
 
 
+@accepts(GesturesBody)
 async def append_events(request: Request) -> JSONResponse:
+    """Appends the caller's gestures on an item of their page."""
     found = services(request)
     principal = await caller(request)
     project_id, item = request.path_params["project"], request.path_params["item"]
@@ -104,6 +110,7 @@ async def append_events(request: Request) -> JSONResponse:
 
 
 async def undo(request: Request) -> JSONResponse:
+    """Undoes (/undo) or redoes (/redo) the caller's latest gesture on the item."""
     found = services(request)
     principal = await caller(request)
     project_id, item = request.path_params["project"], request.path_params["item"]
@@ -115,7 +122,9 @@ async def undo(request: Request) -> JSONResponse:
     return JSONResponse(acks(recorded))
 
 
+@accepts(SubmitBody)
 async def submit(request: Request) -> JSONResponse:
+    """Submits the page (or some of its items) when each item is complete."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]
@@ -129,7 +138,9 @@ async def submit(request: Request) -> JSONResponse:
     return JSONResponse(answer)
 
 
+@accepts(SkipBody)
 async def skip(request: Request) -> JSONResponse:
+    """Skips an item: it goes to others and never back to the caller."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]
@@ -139,7 +150,9 @@ async def skip(request: Request) -> JSONResponse:
     return JSONResponse(page_answer(found, project_id, principal.session_id, principal.username))
 
 
+@accepts(LayoutBody)
 async def layout(request: Request) -> JSONResponse:
+    """Switches page size: discards the page's drafts (as events) and deals a new page."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]
@@ -152,6 +165,7 @@ async def layout(request: Request) -> JSONResponse:
 
 
 async def heartbeat(request: Request) -> JSONResponse:
+    """Renews the caller's lease (the websocket heartbeat does the same)."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]

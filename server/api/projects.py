@@ -11,6 +11,7 @@ from events.base import ProjectId, ProjectType, Text, UserName
 from events.project import ProjectCreated, Role, TagSpec
 from events.projections.workspace import ProjectState
 from server.api.common import JSONResponse, authorize, caller, read_json
+from server.api.openapi import accepts
 from server.decide import projects as rules
 from server.errors import Forbidden, NotFound
 from server.hub import queue_counts
@@ -58,6 +59,7 @@ def summary(project_id: str, project: ProjectState, role: str | None) -> dict[st
 
 
 async def list_projects(request: Request) -> JSONResponse:
+    """The caller's projects with progress and queue counts."""
     found = services(request)
     principal = await caller(request)
     listed = [
@@ -68,7 +70,9 @@ async def list_projects(request: Request) -> JSONResponse:
     return JSONResponse({"projects": listed})
 
 
+@accepts(ProjectBody)
 async def create_project(request: Request) -> JSONResponse:
+    """Creates a project (administrators only)."""
     found = services(request)
     principal = await caller(request)
     if not principal.is_admin:
@@ -108,6 +112,7 @@ def detail(project_id: str, project: ProjectState, role: str | None) -> dict[str
 
 
 async def show_project(request: Request) -> JSONResponse:
+    """One project: settings, tags, instructions, members (admins), models."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]
@@ -116,7 +121,9 @@ async def show_project(request: Request) -> JSONResponse:
     return JSONResponse(detail(project_id, project, role))
 
 
+@accepts(TagsBody)
 async def set_tags(request: Request) -> JSONResponse:
+    """Sets the project's tag set."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]
@@ -128,7 +135,9 @@ async def set_tags(request: Request) -> JSONResponse:
     return JSONResponse({"tags": found.live.project(project_id).tags})
 
 
+@accepts(InstructionsBody)
 async def set_instructions(request: Request) -> JSONResponse:
+    """Replaces the project's instructions (Markdown)."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]
@@ -143,7 +152,9 @@ async def set_instructions(request: Request) -> JSONResponse:
     return JSONResponse({"instructions": found.live.project(project_id).settings.instructions})
 
 
+@accepts(MemberBody)
 async def add_member(request: Request) -> JSONResponse:
+    """Adds a user to the project with a role (or changes their role)."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]
@@ -163,6 +174,7 @@ async def add_member(request: Request) -> JSONResponse:
 
 
 async def remove_member(request: Request) -> JSONResponse:
+    """Removes a user from the project."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]
@@ -180,6 +192,7 @@ async def remove_member(request: Request) -> JSONResponse:
 
 
 async def statistics(request: Request) -> JSONResponse:
+    """Progress per labeler and tag, queue counts, open sessions, model rounds."""
     found = services(request)
     principal = await caller(request)
     project_id = request.path_params["project"]

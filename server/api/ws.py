@@ -8,6 +8,7 @@ the held frames with seq above what it sent: no gap, no duplicate.
 import asyncio
 import contextlib
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -101,6 +102,10 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> Client:
     headers = dict(websocket.headers)
     if hello.token:
         headers["authorization"] = f"Bearer {hello.token}"
+    elif not _same_origin(headers):
+        # A handshake is a GET that carries the cookie but no CSRF token: without this check
+        # another site's page could open a socket as the signed-in user.
+        raise Forbidden("the websocket's Origin does not match this server", field="origin")
     principal = await principal_from(headers, websocket.cookies, found.users, found.signer)
     if principal is None:
         raise Unauthorized(
@@ -149,6 +154,13 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> Client:
     client.push(page_frame(current, principal.session_id))
     client.push(progress_frame(hello.project, current))
     return client
+
+
+def _same_origin(headers: dict[str, str]) -> bool:
+    origin = headers.get("origin")
+    if origin is None:
+        return True  # not a browser: scripts authenticate with a token or their own cookie
+    return urlsplit(origin).netloc == headers.get("host", "")
 
 
 async def _handle(found: Services, client: Client, text: str) -> None:
