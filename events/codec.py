@@ -7,6 +7,7 @@ import msgspec
 
 from events.envelope import IncomingEvent, Recorded
 from events.errors import PayloadError
+from events.upcasting import upcast_event
 from events.vocabulary import AnyEvent
 
 # A generous ceiling for one gesture (a 10,000-point stroke is ~180 KiB of msgpack) that still
@@ -34,8 +35,15 @@ def encode_json(obj: Any) -> bytes:
 
 
 def decode_recorded(body: bytes) -> Recorded:
-    """An envelope from its stored msgpack body."""
-    return _recorded_decoder.decode(body)
+    """An envelope from its stored msgpack body, upcasting an event of a retired tag."""
+    try:
+        return _recorded_decoder.decode(body)
+    except msgspec.ValidationError:
+        raw = msgspec.msgpack.decode(body)
+        event = upcast_event(raw.get("event", {})) if isinstance(raw, dict) else None
+        if event is None:
+            raise
+        return msgspec.convert({**raw, "event": event}, Recorded)
 
 
 def decode_event(body: bytes) -> AnyEvent:
