@@ -115,7 +115,8 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> Client:
     role = project.members.get(principal.username)
     if not allowed(role, principal.is_admin, "project.read"):
         raise Forbidden(f"you are not a member of project {hello.project}", field="project")
-    full_view = principal.is_admin or allowed(role, False, "audit.read")
+    # Auditors and reviewers see everyone's work on the project; labelers what they watch.
+    full_view = principal.is_admin or any(allowed(role, False, p) for p in ("audit.read", "review"))
     client = Client(
         websocket.send_text,
         websocket.close,
