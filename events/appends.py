@@ -6,6 +6,7 @@ versions and event ids, what each one becomes: new envelopes, the original envel
 retry, or an error of its own that does not affect the rest of the batch.
 """
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -47,51 +48,61 @@ class Prepared:
     name: StreamName
     events: Sequence[NewEvent]
     expected_version: int
+    project_stream: str
+
+
+# Stream names recur (every gesture on an item names its stream): parse each once.
+_parse_stream = functools.lru_cache(maxsize=1 << 16)(parse_stream)
+_match_event_id = _EVENT_ID.match
 
 
 def prepare(stream: str, events: Sequence[NewEvent], expected_version: int) -> Prepared:
     """Checks an append's stream, size and event kinds; raises the error naming the fault."""
-    name = parse_stream(stream)
-    if not events:
+    name = _parse_stream(stream)
+    count = len(events)
+    if not count:
         raise PayloadError("at least one event is required", "$.events")
-    if len(events) > MAX_BATCH_EVENTS:
-        raise PayloadError(f"{len(events)} events; the limit is {MAX_BATCH_EVENTS}", "$.events")
+    if count > MAX_BATCH_EVENTS:
+        raise PayloadError(f"{count} events; the limit is {MAX_BATCH_EVENTS}", "$.events")
     if expected_version < 0:
         raise PayloadError("expected_version must be >= 0", "$.expected_version")
     allowed = ALLOWED[name.category]
-    seen: set[str] = set()
     for index, new in enumerate(events):
-        if type(new.event) not in EVENT_TAGS:
-            raise PayloadError(
-                f"{type(new.event).__name__} is not an event of the vocabulary",
-                f"$.events[{index}].event",
-            )
-        if type(new.event) not in allowed:
+        kind = type(new.event)
+        if kind not in allowed:
+            if kind not in EVENT_TAGS:
+                raise PayloadError(
+                    f"{kind.__name__} is not an event of the vocabulary",
+                    f"$.events[{index}].event",
+                )
             raise StreamError(
                 stream,
-                f"events[{index}]: {EVENT_TAGS[type(new.event)]} does not belong on a "
-                f"{name.category} stream",
+                f"events[{index}]: {EVENT_TAGS[kind]} does not belong on a {name.category} stream",
             )
-        if not isinstance(new.event_id, str) or _EVENT_ID.match(new.event_id) is None:
+        event_id = new.event_id
+        if type(event_id) is not str or _match_event_id(event_id) is None:
             raise PayloadError(
-                f"event_id {new.event_id!r} must match {_EVENT_ID.pattern}",
+                f"event_id {event_id!r} must match {_EVENT_ID.pattern}",
                 f"$.events[{index}].event_id",
             )
-        if new.event_id in seen:
-            raise PayloadError(
-                f"event_id {new.event_id} appears twice in one append",
-                f"$.events[{index}].event_id",
-            )
-        seen.add(new.event_id)
-        if isinstance(new.event, ProjectCreated):
-            if new.event.project_id != name.project:
+        if kind is ProjectCreated:
+            if new.event.project_id != name.project:  # type: ignore[union-attr]
                 raise PayloadError(
-                    f"project_id {new.event.project_id} does not match stream {stream}",
+                    f"project_id {new.event.project_id} does not match stream {stream}",  # type: ignore[union-attr]
                     f"$.events[{index}].event.project_id",
                 )
             if index > 0:
                 raise StreamError(stream, "project.created must be the stream's first event")
-    return Prepared(stream, name, events, expected_version)
+    if count > 1:
+        seen: set[str] = set()
+        for index, new in enumerate(events):
+            if new.event_id in seen:
+                raise PayloadError(
+                    f"event_id {new.event_id} appears twice in one append",
+                    f"$.events[{index}].event_id",
+                )
+            seen.add(new.event_id)
+    return Prepared(stream, name, events, expected_version, project_stream(name.project))
 
 
 @dataclass(slots=True)
@@ -131,60 +142,67 @@ def plan_batch(
     event id. Appends earlier in the batch count as committed for those later in it.
     """
     plan = BatchPlan(last_seq=last_seq, last_at=now)
-    found = existing({new.event_id for prepared in batch for new in prepared.events})
+    found = existing([new.event_id for prepared in batch for new in prepared.events])
     staged: dict[str, Recorded] = {}
-
-    def current(stream: str) -> int:
-        version = plan.versions.get(stream)
-        return version_of(stream) if version is None else version
-
+    outcomes = plan.outcomes
+    versions = plan.versions
     for prepared in batch:
         try:
-            plan.outcomes.append(_plan_one(prepared, plan, current, found, staged, now))
+            outcomes.append(_plan_one(prepared, plan, versions, version_of, found, staged, now))
         except EventLogError as exc:
-            plan.outcomes.append(exc)
+            outcomes.append(exc)
     return plan
 
 
 def _plan_one(
     prepared: Prepared,
     plan: BatchPlan,
-    current: Callable[[str], int],
+    versions: dict[str, int],
+    version_of: Callable[[str], int],
     found: dict[str, Recorded],
     staged: dict[str, Recorded],
     now: float,
 ) -> list[Recorded]:
+    # This runs once per append of every group commit: kept flat, with the common case first.
     stream = prepared.stream
-    originals = [found.get(e.event_id) or staged.get(e.event_id) for e in prepared.events]
-    if any(original is not None for original in originals):
-        return _replay_of(prepared, originals)
-    version = current(stream)
+    events = prepared.events
+    for new in events:
+        if new.event_id in found or new.event_id in staged:
+            originals = [found.get(e.event_id) or staged.get(e.event_id) for e in events]
+            return _replay_of(prepared, originals)
+    version = versions.get(stream)
+    if version is None:
+        version = version_of(stream)
     if version != prepared.expected_version:
         raise ConcurrencyError(stream, prepared.expected_version, version)
-    if prepared.name.category != "project" and current(project_stream(prepared.name.project)) == 0:
-        raise StreamNotFound(stream, f"project {prepared.name.project} does not exist")
-    if version == 0 and prepared.name.category == "project":
-        if not isinstance(prepared.events[0].event, ProjectCreated):
+    name = prepared.name
+    if name.category != "project":
+        project = prepared.project_stream
+        if (versions.get(project) or version_of(project)) == 0:
+            raise StreamNotFound(stream, f"project {name.project} does not exist")
+    elif version == 0:
+        if type(events[0].event) is not ProjectCreated:
             raise StreamNotFound(stream, "the stream's first event must be project.created")
-    elif any(isinstance(new.event, ProjectCreated) for new in prepared.events):
+    elif any(type(new.event) is ProjectCreated for new in events):
         raise StreamError(stream, "project.created must be the stream's first event")
     rows = []
     seq = plan.last_seq
-    for index, new in enumerate(prepared.events):
+    for index, new in enumerate(events):
         seq += 1
         version += 1
-        recorded = Recorded(
-            seq=seq,
-            stream=stream,
-            version=version,
-            event_id=new.event_id,
-            actor=new.actor,
-            session=new.session,
-            at=now,
-            event=new.event,
-        )
         try:
-            body = encode(recorded)
+            body = encode(
+                Recorded(
+                    seq=seq,
+                    stream=stream,
+                    version=version,
+                    event_id=new.event_id,
+                    actor=new.actor,
+                    session=new.session,
+                    at=now,
+                    event=new.event,
+                )
+            )
         except (TypeError, ValueError, OverflowError) as exc:
             # A value msgspec cannot write (a lone surrogate, an object): this append's fault,
             # not the batch's, so it must not fail the group commit it shares.
@@ -202,12 +220,14 @@ def _plan_one(
         except msgspec.ValidationError as exc:
             raise payload_error(exc, f"$.events[{index}]") from exc
         rows.append(Row(recorded, body, EVENT_TAGS[type(new.event)]))
-    plan.rows.extend(rows)
+    plan.rows += rows
     plan.last_seq = seq
-    plan.versions[stream] = version
+    versions[stream] = version
+    recorded_events = []
     for row in rows:
         staged[row.recorded.event_id] = row.recorded
-    return [row.recorded for row in rows]
+        recorded_events.append(row.recorded)
+    return recorded_events
 
 
 def _replay_of(prepared: Prepared, originals: list[Recorded | None]) -> list[Recorded]:

@@ -1,0 +1,213 @@
+"""Append benchmark: concurrent single-event appenders against the SQLite store, vs raw sqlite3.
+
+  store N   N appenders (asyncio tasks), each a loop of one-event appends to its own item
+            stream (expected version = its last), for a fixed time, through SQLiteStore
+            (WAL, synchronous=FULL, group commit). Ack latency: append call to return.
+  raw       one sqlite3 connection (WAL, synchronous=FULL) inserting the same rows (same
+            table schema, same stored body bytes) in batches of 100, one transaction each,
+            for the same time; only the transactions are timed (rows are encoded between
+            them). Ack latency: BEGIN to COMMIT returning, for every row of the batch.
+
+Every figure is the median of 3 runs, each on a fresh file in a temporary directory.
+
+    python bench/append.py            # 3 s per run
+    python bench/append.py --quick    # 0.5 s per run
+"""
+
+import argparse
+import asyncio
+import sqlite3
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from events.annotation import BoxDrawn
+from events.codec import encode
+from events.envelope import NewEvent, Recorded
+from events.project import ProjectCreated
+from events.sqlite_store import SCHEMA, SQLiteStore
+from events.vocabulary import EVENT_TAGS
+
+APPENDERS = (1, 10, 100, 1000)
+RUNS = 3
+RAW_BATCH = 100
+PROJECT = "bench"
+
+
+@dataclass(frozen=True)
+class Result:
+    events_per_s: float
+    p50_ms: float
+    p99_ms: float
+
+
+def gesture(appender: int, n: int) -> BoxDrawn:
+    """A typical gesture: a box, its numbers varying a little."""
+    return BoxDrawn(
+        region_id=f"r{n}",
+        tag="car",
+        x=float(10 + n % 50),
+        y=float(20 + appender % 50),
+        w=32.5,
+        h=18.0,
+    )
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def summarize(count: int, elapsed: float, latencies: list[float]) -> Result:
+    latencies.sort()
+    return Result(
+        count / elapsed, percentile(latencies, 0.50) * 1e3, percentile(latencies, 0.99) * 1e3
+    )
+
+
+async def run_store(directory: Path, appenders: int, seconds: float) -> Result:
+    store = await SQLiteStore.open(directory / "store.sqlite3")
+    try:
+        project = ProjectCreated(project_id=PROJECT, name="Bench", project_type="bounding_boxes")
+        await store.append(
+            f"project-{PROJECT}", [NewEvent(event_id="created", event=project, actor="ann")], 0
+        )
+        latencies: list[float] = []
+        start = time.perf_counter()
+        deadline = start + seconds
+
+        async def appender(index: int) -> None:
+            stream = f"item-{PROJECT}-a{index}"
+            version = 0
+            clock = time.perf_counter
+            record = latencies.append
+            while clock() < deadline:
+                event = NewEvent(
+                    event_id=f"a{index}-{version}",
+                    event=gesture(index, version),
+                    actor="ann",
+                    session="s1",
+                )
+                sent = clock()
+                [recorded] = await store.append(stream, [event], version)
+                record(clock() - sent)
+                version = recorded.version
+
+        await asyncio.gather(*(appender(i) for i in range(appenders)))
+        elapsed = time.perf_counter() - start
+        assert await store.last_seq() == len(latencies) + 1
+        return summarize(len(latencies), elapsed, latencies)
+    finally:
+        await store.close()
+
+
+def raw_rows(first_seq: int, count: int, now: float) -> list[tuple[object, ...]]:
+    """The rows the store writes for single-event appends of 100 appenders, from `first_seq`."""
+    rows: list[tuple[object, ...]] = []
+    tag = EVENT_TAGS[BoxDrawn]
+    for seq in range(first_seq, first_seq + count):
+        appender, version = seq % 100, (seq - 2) // 100 + 1
+        recorded = Recorded(
+            seq=seq,
+            stream=f"item-{PROJECT}-a{appender}",
+            version=version,
+            event_id=f"a{appender}-{version - 1}",
+            actor="ann",
+            session="s1",
+            at=now,
+            event=gesture(appender, version - 1),
+        )
+        rows.append(
+            (seq, recorded.stream, version, recorded.event_id, tag, "ann", now, encode(recorded))
+        )
+    return rows
+
+
+def run_raw(directory: Path, seconds: float) -> Result:
+    """Batches of 100 rows, one transaction each, until `seconds` were spent writing them.
+
+    Rows are encoded between transactions and that time is not counted: the baseline is
+    SQLite's own speed at this schema, nothing of Python's.
+    """
+    conn = sqlite3.connect(directory / "raw.sqlite3", isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(SCHEMA)
+        latencies: list[float] = []
+        spent = 0.0
+        seq = 2
+        while spent < seconds:
+            batch = raw_rows(seq, RAW_BATCH, time.time())
+            seq += RAW_BATCH
+            began = time.perf_counter()
+            conn.execute("BEGIN")
+            conn.executemany(
+                "INSERT INTO events (seq, stream, version, event_id, type, actor, at, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                batch,
+            )
+            conn.execute("COMMIT")
+            took = time.perf_counter() - began
+            spent += took
+            latencies.extend([took] * len(batch))
+        return summarize(len(latencies), spent, latencies)
+    finally:
+        conn.close()
+
+
+def median_of(results: list[Result]) -> Result:
+    return Result(
+        statistics.median(r.events_per_s for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="0.5 s per run instead of 3 s")
+    parser.add_argument("--seconds", type=float, help="seconds per store run")
+    args = parser.parse_args()
+    seconds = args.seconds or (0.5 if args.quick else 3.0)
+
+    raw_results = []
+    store_results: dict[int, list[Result]] = {n: [] for n in APPENDERS}
+    for _ in range(RUNS):
+        with tempfile.TemporaryDirectory() as directory:
+            raw_results.append(run_raw(Path(directory), seconds))
+        for appenders in APPENDERS:
+            with tempfile.TemporaryDirectory() as directory:
+                result = asyncio.run(run_store(Path(directory), appenders, seconds))
+                store_results[appenders].append(result)
+
+    raw = median_of(raw_results)
+    print(
+        f"bench/append.py: SQLite (WAL, synchronous=FULL); medians of {RUNS} runs, "
+        f"store runs of {seconds:g} s"
+    )
+    print(f"{'':>14} {'events/s':>10} {'ack p50 ms':>11} {'ack p99 ms':>11} {'store/raw':>10}")
+    print(
+        f"{'raw batch-100':>14} {raw.events_per_s:>10.0f} {raw.p50_ms:>11.2f} {raw.p99_ms:>11.2f}"
+    )
+    for appenders, results in store_results.items():
+        store = median_of(results)
+        ratio = store.events_per_s / raw.events_per_s
+        label = f"store {appenders:>4}"
+        print(
+            f"{label:>14} {store.events_per_s:>10.0f} {store.p50_ms:>11.2f} "
+            f"{store.p99_ms:>11.2f} {ratio:>10.2f}"
+        )
+    at_100 = median_of(store_results[100])
+    rate_ok = at_100.events_per_s >= 0.8 * raw.events_per_s
+    p99_ok = at_100.p99_ms <= 30
+    print(
+        f"targets at 100 appenders: >= 80% of raw rate: {'met' if rate_ok else 'NOT met'} "
+        f"({at_100.events_per_s / raw.events_per_s:.0%}); ack p99 <= 30 ms: "
+        f"{'met' if p99_ok else 'NOT met'} ({at_100.p99_ms:.1f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
