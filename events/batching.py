@@ -80,13 +80,7 @@ class BatchingStore(ABC):
                     future.set_exception(exc)
             return
         if plan.rows:
-            self._last_seq = plan.last_seq
-            self._last_at = now
-            self._tail.extend(row.recorded for row in plan.rows)
-            if len(self._tail) > 2 * TAIL_LENGTH:
-                del self._tail[:-TAIL_LENGTH]
-            changed, self._changed = self._changed, asyncio.Event()
-            changed.set()
+            self._committed(plan)
         for (_, future), outcome in zip(batch, plan.outcomes, strict=True):
             if future.done():
                 continue
@@ -95,7 +89,28 @@ class BatchingStore(ABC):
             else:
                 future.set_result(outcome)
 
+    def _committed(self, plan: BatchPlan) -> None:
+        """Takes note of a batch this process committed: the live tail, the subscribers.
+
+        A backend that other processes append to overrides this (its tail must have no gaps).
+        """
+        self._last_seq = plan.last_seq
+        self._last_at = plan.last_at
+        self._publish([row.recorded for row in plan.rows])
+
+    def _publish(self, events: list[Recorded]) -> None:
+        """Adds committed events that follow the tail without a gap; wakes the subscribers."""
+        self._tail.extend(events)
+        if len(self._tail) > 2 * TAIL_LENGTH:
+            del self._tail[:-TAIL_LENGTH]
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[Recorded]:
+        return await self._read_tail(after, limit)
+
+    async def _read_tail(self, after: int, limit: int) -> list[Recorded]:
+        """Committed events after `after`: from the tail when it reaches back that far."""
         tail = self._tail
         if tail and tail[0].seq <= after + 1:
             start = after + 1 - tail[0].seq
@@ -107,7 +122,7 @@ class BatchingStore(ABC):
 
     async def subscribe(self, after: int = 0) -> AsyncIterator[Recorded]:
         while not self._closed:
-            batch = await self.read_all(after, 1000)
+            batch = await self._read_tail(after, 1000)
             if batch:
                 for recorded in batch:
                     yield recorded

@@ -3,8 +3,19 @@
 All writes go through one connection; a whole group commit (checks, inserts, COMMIT) runs as
 one call in aiosqlite's thread, because every aiosqlite call is a thread hop of >100 µs.
 Reads use a second connection, which WAL lets run beside the writer.
+
+Several processes may append to one file (the web server and the assistant worker do). Each
+keeps its stream versions and last seq in memory, so a group commit checks, inside its write
+transaction (BEGIN IMMEDIATE holds the file's write lock), whether another connection has
+committed since its own last commit (`PRAGMA data_version` changes exactly then); if so it
+drops the cached versions and re-reads the last seq and stamp before planning. Events that
+another process appended reach this process's subscribers through a watcher that polls the
+newest seq every `watch_interval` seconds: a gap in the live tail empties it, and readers fall
+back to the database.
 """
 
+import asyncio
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -40,6 +51,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000")
 FETCH = 10_000
+WATCH_INTERVAL = 0.1
 R = TypeVar("R")
 
 
@@ -57,11 +69,27 @@ class SQLiteStore(BatchingStore):
         super().__init__(clock)
         self._writer_conn = writer
         self._reader = reader
-        # Owned by the writer thread: committed stream versions, read once, then kept.
+        # Owned by the writer thread: committed stream versions, read once, then kept until
+        # another connection commits (see the module docstring).
         self._versions: dict[str, int] = {}
+        self._data_version: int | None = None
+        # The newest stamp seen in the file, so that stamps never go backwards across processes.
+        self._seen_at = 0.0
+        self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, path: str | Path, clock: Callable[[], float] = time.time) -> "SQLiteStore":
+    async def open(
+        cls,
+        path: str | Path,
+        clock: Callable[[], float] = time.time,
+        *,
+        watch_interval: float | None = WATCH_INTERVAL,
+    ) -> "SQLiteStore":
+        """Opens (creating if need be) the log in `path`.
+
+        `watch_interval`: how often to look for events other processes appended (None: never,
+        for a process that is the file's only writer and reader).
+        """
         writer = await aiosqlite.connect(str(path), isolation_level=None)
         await _run(writer, _connect_options)
         await writer.executescript(SCHEMA)
@@ -75,16 +103,58 @@ class SQLiteStore(BatchingStore):
         async with reader.execute("SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1") as cur:
             row = await cur.fetchone()
         store._start(*(row if row else (0, 0.0)))
+        store._seen_at = row[1] if row else 0.0
+        if watch_interval is not None:
+            store._watcher = asyncio.create_task(
+                store._watch(watch_interval), name="SQLiteStore-watcher"
+            )
         return store
 
+    async def _watch(self, interval: float) -> None:
+        """Wakes the subscribers when another process has appended to the file."""
+        while not self._closed:
+            await asyncio.sleep(interval)
+            rows = await self._reader.execute_fetchall(
+                "SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1"
+            )
+            row = next(iter(rows), None)
+            if row is not None and row[0] > self._last_seq:
+                self._appended_elsewhere(row[0], row[1])
+
+    def _appended_elsewhere(self, last_seq: int, last_at: float) -> None:
+        """Events up to `last_seq` were committed by another connection: the tail now has a gap."""
+        self._last_seq = last_seq
+        self._last_at = max(self._last_at, last_at)
+        self._tail.clear()
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
     async def _commit(self, batch: Sequence[Prepared], last_seq: int, now: float) -> BatchPlan:
-        return await _run(self._writer_conn, self._commit_sync, batch, last_seq, now)
+        plan = await _run(self._writer_conn, self._commit_sync, batch, last_seq, now)
+        first = plan.rows[0].recorded.seq - 1 if plan.rows else plan.last_seq
+        if first > self._last_seq:
+            # Another process appended since this one last looked: the tail must not span the
+            # gap, and a caller that lost a race must see the newer seq to wait for.
+            self._appended_elsewhere(first, plan.last_at)
+        return plan
 
     def _commit_sync(
         self, conn: sqlite3.Connection, batch: Sequence[Prepared], last_seq: int, now: float
     ) -> BatchPlan:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if data_version != self._data_version:
+                # Another connection committed since this one last did (or this is the first
+                # commit): what is cached may be stale, so read it again under the write lock.
+                self._versions.clear()
+                row = conn.execute("SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1")
+                newest = row.fetchone()
+                if newest is not None:
+                    last_seq = max(last_seq, newest[0])
+                    self._seen_at = max(self._seen_at, newest[1])
+                self._data_version = data_version
+            now = max(now, self._seen_at)
             plan = plan_batch(
                 batch,
                 last_seq=last_seq,
@@ -115,6 +185,8 @@ class SQLiteStore(BatchingStore):
             conn.execute("ROLLBACK")
             raise
         self._versions.update(plan.versions)
+        if plan.rows:
+            self._seen_at = now
         return plan
 
     def _version_of(self, conn: sqlite3.Connection, stream: str) -> int:
@@ -186,6 +258,10 @@ class SQLiteStore(BatchingStore):
         await self._writer_conn.execute("DELETE FROM read_models WHERE name = ?", (name,))
 
     async def _close_backend(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         await self._reader.close()
         await self._writer_conn.close()
 

@@ -16,7 +16,7 @@ from events.projections.items import ItemState, evolve_item
 from events.projections.workspace import (
     MULTI_LABEL_TYPES,
     Workspace,
-    evolve,
+    evolve_page,
     restore,
     snapshot,
 )
@@ -70,8 +70,7 @@ async def fold_log(
             last = page[-1].seq
             # The next page is read (the database step releases the GIL) while this one folds.
             pending = fetch(last) if last < end else None
-            for recorded in page:
-                evolve(workspace, recorded)
+            evolve_page(workspace, page)
             if progress is not None:
                 progress(workspace.seq, end)
             if checkpoint is not None and time.monotonic() >= next_checkpoint:

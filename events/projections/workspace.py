@@ -5,7 +5,7 @@ log. `snapshot` gives the model's bytes: a model rebuilt from the log must give 
 bytes of the one kept up to date event by event.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -25,6 +25,7 @@ from events.project import (
     TagsDefined,
     TagSpec,
 )
+from events.projections.drafts import HANDLERS
 from events.projections.items import ItemState, evolve_item, submit
 from events.projections.queue_state import QueueState, evolve_queue
 from events.queue import QUEUE_EVENTS, PageSubmitted
@@ -99,6 +100,39 @@ def evolve(workspace: Workspace, recorded: Recorded) -> Workspace:
     """Folds one recorded event into the workspace (in place) and returns it."""
     _DISPATCH[type(recorded.event)](workspace, recorded)
     workspace.seq = recorded.seq
+    return workspace
+
+
+def evolve_page(workspace: Workspace, page: Sequence[Recorded]) -> Workspace:
+    """Folds events in order, exactly as `evolve` one by one, but faster for replays.
+
+    Most of a log is drawing gestures by a labeler already at work on an item; those take a
+    path inlined here (file the gesture, fold it into the draft if that is folded) and
+    everything else goes through `evolve`. The rebuild property tests hold the two equal.
+    """
+    cache: dict[str, ItemState] = workspace.__dict__.setdefault("by_stream", {})
+    handlers = HANDLERS
+    dispatch = _DISPATCH
+    for recorded in page:
+        event = recorded.event
+        handler = handlers.get(type(event))
+        if handler is not None:
+            state = cache.get(recorded.stream)
+            if state is not None:
+                work = state.work.get(recorded.actor)
+                if work is not None:
+                    work.done.append((recorded.event_id, event))  # type: ignore[arg-type]
+                    if work.undone:
+                        work.undone.clear()
+                    draft = work.__dict__.get("draft")
+                    if draft is not None:
+                        handler(draft, event, state.multi_label)
+                    state.last_seq = recorded.seq
+                    state.version = recorded.version
+                    continue
+        dispatch[type(event)](workspace, recorded)
+    if page:
+        workspace.seq = page[-1].seq
     return workspace
 
 
