@@ -28,7 +28,7 @@ from events.streams import item_stream, project_stream, queue_stream
 from events.vocabulary import AnyEvent
 from server.decide import queue as queue_rules
 from server.decide.gestures import check_gestures
-from server.errors import Conflict, NotFound, Unprocessable, from_log_error
+from server.errors import ApiError, Conflict, NotFound, Unprocessable, from_log_error
 from server.live import LiveModel
 
 RETRIES = 5
@@ -173,12 +173,6 @@ class Commands:
 
         def decide() -> list[NewEvent]:
             current = self.live.project(project_id)
-            already = self._already_recorded(current, item, incoming)
-            if already:
-                return [
-                    NewEvent(event_id=e.event_id, event=e.event, actor=labeler, session=session)
-                    for e in incoming
-                ]
             queue_rules.require_on_page(current, session, item, self.clock())
             gestures = [(e.event_id, cast(AnnotationEvent, e.event)) for e in incoming]
             check_gestures(current, item, labeler, gestures)
@@ -187,20 +181,27 @@ class Commands:
                 for e in incoming
             ]
 
-        return await self._decide_and_append(stream, version, decide, labeler, session)
+        try:
+            return await self._decide_and_append(stream, version, decide, labeler, session)
+        except ApiError:
+            # A retry of a batch that did land (the ack was lost) fails the checks against
+            # the draft it already changed; it is answered with the original envelopes.
+            originals = await self._originals(stream, incoming)
+            if originals is None:
+                raise
+            return originals
 
-    @staticmethod
-    def _already_recorded(
-        project: ProjectState, item: str, incoming: Sequence[IncomingEvent]
-    ) -> bool:
-        """A retried batch: the store answers it with the original envelopes, so skip the checks."""
-        state = project.annotations.get(item)
-        if state is None:
-            return False
-        recorded_ids = {
-            event_id for work in state.work.values() for event_id, _ in (*work.done, *work.undone)
+    async def _originals(
+        self, stream: str, incoming: Sequence[IncomingEvent]
+    ) -> list[Recorded] | None:
+        """The recorded envelopes of a batch already in the stream, or None."""
+        wanted = {e.event_id: e.event for e in incoming}
+        found = {
+            r.event_id: r for r in await self.store.read_stream(stream) if r.event_id in wanted
         }
-        return all(e.event_id in recorded_ids for e in incoming)
+        if len(found) != len(wanted) or any(found[i].event != e for i, e in wanted.items()):
+            return None
+        return [found[e.event_id] for e in incoming]
 
     async def undo(
         self, project_id: str, item: str, labeler: str, session: str, redo: bool = False
