@@ -64,7 +64,10 @@ POOL_SIZE = 8
 POLL_SECONDS = 1.0
 PING_TIMEOUT = 5.0
 # A writer that stalls inside its transaction must not hold the append lock for ever.
-WRITER_SETTINGS = {"application_name": "annolog-writer", "idle_in_transaction_session_timeout": "60s"}
+WRITER_SETTINGS = {
+    "application_name": "annolog-writer",
+    "idle_in_transaction_session_timeout": "60s",
+}
 
 LAST = "SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1"
 VERSIONS = (
@@ -307,8 +310,7 @@ class PostgresStore(BatchingStore):
         self, stream: str, after_version: int = 0, limit: int | None = None
     ) -> list[Recorded]:
         rows = await self._pool.fetch(
-            "SELECT body FROM events WHERE stream = $1 AND version > $2 ORDER BY version"
-            " LIMIT $3",
+            "SELECT body FROM events WHERE stream = $1 AND version > $2 ORDER BY version LIMIT $3",
             stream,
             after_version,
             limit,

@@ -16,10 +16,14 @@ from events.annotation import TagApplied
 from events.base import ProjectType
 from events.envelope import NewEvent, Recorded
 from events.memory_store import MemoryStore
+from events.postgres_store import PostgresStore
 from events.project import ProjectCreated
 from events.sqlite_store import SQLiteStore
 from events.store import CheckpointStore, EventStore
 from events.vocabulary import AnyEvent
+from tests.pg import postgres_session, schema_dsn
+
+__all__ = ["postgres_session"]  # the fixture that stops the test server at the end
 
 
 class Store(EventStore, CheckpointStore, Protocol):
@@ -52,9 +56,18 @@ async def _open_sqlite(directory: Path, clock: ManualClock) -> Store:
     return await SQLiteStore.open(directory / "events.sqlite3", clock)
 
 
-OPENERS: dict[str, Opener] = {"memory": _open_memory, "sqlite": _open_sqlite}
+async def _open_postgres(directory: Path, clock: ManualClock) -> Store:
+    # A schema per directory: a test's store is alone, and reopening finds the same log.
+    return await PostgresStore.open(await schema_dsn(str(directory)), clock)
+
+
+OPENERS: dict[str, Opener] = {
+    "memory": _open_memory,
+    "sqlite": _open_sqlite,
+    "postgres": _open_postgres,
+}
 BACKENDS = tuple(OPENERS)
-DURABLE = ("sqlite",)
+DURABLE = ("sqlite", "postgres")
 
 
 @dataclass
