@@ -10,7 +10,13 @@ from collections.abc import Callable, Sequence
 import msgspec
 
 from events.annotation import ANNOTATION_EVENTS
-from events.assist import ItemsClustered, ModelTrained, PrelabelProposed
+from events.assist import (
+    AssistantDisabled,
+    ItemsClustered,
+    ModelTrained,
+    PrelabelProposed,
+    UserModelRegistered,
+)
 from events.base import Event
 from events.codec import encode
 from events.envelope import Recorded
@@ -55,6 +61,9 @@ class ProjectState(msgspec.Struct, kw_only=True):
     progress: Progress = msgspec.field(default_factory=Progress)
     models: list[ModelTrained] = []
     clusters: ItemsClustered | None = None
+    # The admin's own model (the latest registered), and models the worker stopped using.
+    user_model: UserModelRegistered | None = None
+    disabled: dict[str, AssistantDisabled] = {}
     version: int = 0
     assist_version: int = 0
 
@@ -226,6 +235,12 @@ def _assist(workspace: Workspace, r: Recorded) -> None:
             project.models.append(r.event)
         case ItemsClustered():
             project.clusters = r.event
+        case UserModelRegistered(model_hash=model_hash):
+            project.user_model = r.event
+            # Registering a model again is the admin's way to try it again.
+            project.disabled.pop(model_hash, None)
+        case AssistantDisabled(model_hash=model_hash):
+            project.disabled[model_hash] = r.event
 
 
 _DISPATCH: dict[type[Event], Callable[[Workspace, Recorded], None]] = {
@@ -241,4 +256,6 @@ _DISPATCH: dict[type[Event], Callable[[Workspace, Recorded], None]] = {
     PrelabelProposed: _annotation,
     ModelTrained: _assist,
     ItemsClustered: _assist,
+    UserModelRegistered: _assist,
+    AssistantDisabled: _assist,
 }

@@ -40,12 +40,15 @@ from events.annotation import (
     TagCleared,
 )
 from events.assist import (
+    AssistantDisabled,
+    ClassTag,
     ItemsClustered,
     ModelTrained,
     PrelabelProposed,
     ProposedBox,
     ProposedPolygon,
     ProposedSpan,
+    UserModelRegistered,
 )
 from events.codec import decode_recorded, decode_recorded_json, encode, encode_json
 from events.envelope import Recorded
@@ -227,6 +230,24 @@ EVENTS: list[tuple[str, AnyEvent]] = [
                 ProposedPolygon(tag="bus", points=[(0.0, 0.0), (4.0, 0.0), (4.0, 3.0)], score=0.9)
             ],
             spans=[ProposedSpan(tag="PER", start=3, end=9, score=0.88)],
+        ),
+    ),
+    (
+        "assist-demo",
+        UserModelRegistered(
+            kind="object_detector",
+            model_hash=HASH,
+            classes=[ClassTag(index=1, tag="car"), ClassTag(index=3, tag="bus")],
+            name="detector.onnx",
+            size_bytes=1_234_567,
+            min_score=0.7,
+        ),
+    ),
+    (
+        "assist-demo",
+        AssistantDisabled(
+            model_hash=HASH,
+            error="object_detector model failed: output 'boxes' has shape (3, 5)",
         ),
     ),
 ]
