@@ -153,12 +153,17 @@ def skip_item(
 def renew(
     project: ProjectState, session_id: str, now: float, record_every: float
 ) -> list[QueueEvent]:
-    """A renewal to record for a heartbeat, at most once per `record_every` seconds."""
+    """A renewal to record for a heartbeat, at most once per `record_every` seconds.
+
+    A lease shorter than that is recorded every half lease instead, or no heartbeat could
+    ever keep it (a 10 s lease with 30 s between records lapses while the client beats).
+    """
     session = project.queue.sessions.get(session_id)
     if session is None or not session.open or session.lease_until < now:
         return []
-    until = now + project.settings.lease_seconds
-    if until - session.lease_until < record_every:
+    lease = project.settings.lease_seconds
+    until = now + lease
+    if until - session.lease_until < min(record_every, lease / 2):
         return []
     return [SessionRenewed(session_id=session_id, lease_until=until)]
 

@@ -455,7 +455,8 @@ class Socket:
     def __init__(self, connection: ClientConnection) -> None:
         self.connection = connection
         self.frames: list[dict[str, Any]] = []
-        self.closed: ConnectionClosed | None = None
+        self.closed = False
+        self.close_code: int | None = None
         self._changed = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
 
@@ -487,11 +488,12 @@ class Socket:
             async for message in self.connection:
                 self.frames.append(json.loads(message))
                 self._changed.set()
-        except ConnectionClosed as exc:
-            self.closed = exc
-        else:
-            self.closed = ConnectionClosed(self.connection.close_rcvd, self.connection.close_sent)
+        except ConnectionClosed:
+            pass
         finally:
+            received = self.connection.protocol.close_rcvd
+            self.close_code = None if received is None else received.code
+            self.closed = True
             self._changed.set()
 
     async def send(self, message: dict[str, Any] | str | bytes) -> None:
@@ -510,8 +512,8 @@ class Socket:
                     if predicate(self.frames[index]):
                         return self.frames[index]
                     index += 1
-                if self.closed is not None:
-                    raise AssertionError(f"socket closed ({self.closed}) before the frame came")
+                if self.closed:
+                    raise AssertionError(f"socket closed ({self.close_code}) before the frame came")
                 self._changed.clear()
                 await self._changed.wait()
 
