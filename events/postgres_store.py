@@ -86,6 +86,15 @@ WITH written AS (
 SELECT pg_notify($9, $10)
 """
 READ_AFTER = "SELECT body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
+# What a dropped connection raises (a server that restarted, a cut socket); asyncpg may also
+# find a connection cut while idle in a state it reports as an internal error.
+CONNECTION_LOST = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
 
 
 def channel_for(schema: str) -> str:
@@ -195,25 +204,35 @@ class PostgresStore(BatchingStore):
 
     async def _commit(self, batch: Sequence[Prepared], last_seq: int, now: float) -> BatchPlan:
         # `last_seq` is only what this process committed last; the log's is read under the lock.
-        conn = self._writer_conn
-        if conn is None or conn.is_closed():
-            conn = self._writer_conn = await asyncpg.connect(
-                self._dsn, server_settings=WRITER_SETTINGS
-            )
-        try:
-            await conn.execute(begin_append_sql(self.append_key))
-            plan = await write_batch(conn, batch, now, self.channel)
-            await conn.execute("COMMIT")
-        except BaseException:
-            # Whether a COMMIT that lost its answer happened is unknown: the callers hear the
-            # error and retry with the same event ids, which the log recognises.
+        for attempt in range(2):
+            conn = self._writer_conn
+            if conn is None or conn.is_closed():
+                conn = self._writer_conn = await asyncpg.connect(
+                    self._dsn, server_settings=WRITER_SETTINGS
+                )
+            committing = False
             try:
-                if not conn.is_closed() and conn.is_in_transaction():
-                    await conn.execute("ROLLBACK")
-            except Exception:
-                conn.terminate()  # the next batch connects afresh
-            raise
-        return plan
+                await conn.execute(begin_append_sql(self.append_key))
+                plan = await write_batch(conn, batch, now, self.channel)
+                committing = True
+                await conn.execute("COMMIT")
+                return plan
+            except CONNECTION_LOST:
+                conn.terminate()
+                # Before COMMIT was sent nothing can have been written: one more try on a fresh
+                # connection (the server restarted, or an idle connection was cut). A COMMIT
+                # that lost its answer may have happened: the callers hear the error and retry
+                # with the same event ids, which the log recognises.
+                if committing or attempt == 1:
+                    raise
+            except BaseException:
+                try:
+                    if not conn.is_closed() and conn.is_in_transaction():
+                        await conn.execute("ROLLBACK")
+                except Exception:
+                    conn.terminate()  # the next batch connects afresh
+                raise
+        raise AssertionError("unreachable")
 
     def _committed(self, plan: BatchPlan) -> None:
         events = [row.recorded for row in plan.rows]
@@ -262,7 +281,7 @@ class PostgresStore(BatchingStore):
             try:
                 await self._check_listener()
                 await self._catch_up()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            except (*CONNECTION_LOST, asyncpg.PostgresError, TimeoutError):
                 log.warning("following the log failed; trying again", exc_info=True)
 
     async def _check_listener(self) -> None:
@@ -272,7 +291,7 @@ class PostgresStore(BatchingStore):
                 async with asyncio.timeout(PING_TIMEOUT):
                     await listener.execute("SELECT 1")
                 return
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            except (*CONNECTION_LOST, asyncpg.PostgresError, TimeoutError):
                 listener.terminate()
         # Notifications sent while no one listened are lost; the catch-up that follows reads
         # the log itself, so nothing is.
