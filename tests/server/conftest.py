@@ -361,6 +361,14 @@ class Api:
         return seq
 
 
+async def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
+    """Returns once `check()` holds, polling; fails after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, f"still not true after {within} s: {check}"
+        await asyncio.sleep(0.05)
+
+
 def tag(name: str) -> dict[str, Any]:
     return {"type": "annotation.tag_applied", "tag": name}
 
