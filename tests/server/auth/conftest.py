@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from server.auth.postgres_users import PostgresUserStore
 from server.auth.sqlite_users import SQLiteUserStore
 from server.auth.users import BaseUserStore, MemoryUserStore
+from tests.pg import postgres_session, schema_dsn
+
+__all__ = ["postgres_session"]  # the fixture that stops the test server at the end
 
 LIGHT = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 SECRET_KEY = b"k" * 32
@@ -38,7 +42,17 @@ async def _open_sqlite(path: Path, clock: ManualClock) -> BaseUserStore:
     return await SQLiteUserStore.open(path, hasher=LIGHT, clock=clock)
 
 
-OPENERS: dict[str, Opener] = {"memory": _open_memory, "sqlite": _open_sqlite}
+async def _open_postgres(path: Path, clock: ManualClock) -> BaseUserStore:
+    # A schema per test directory: alone in it, and a reopen finds the same users.
+    dsn = await schema_dsn(str(path.parent))
+    return await PostgresUserStore.open(dsn, hasher=LIGHT, clock=clock)
+
+
+OPENERS: dict[str, Opener] = {
+    "memory": _open_memory,
+    "sqlite": _open_sqlite,
+    "postgres": _open_postgres,
+}
 
 
 @pytest.fixture
