@@ -1,0 +1,439 @@
+"""Labelers benchmark: N simulated labelers against a real uvicorn on SQLite, over HTTP + websocket.
+
+Each labeler has its own API token, one keep-alive HTTP/1.1 connection and one websocket
+(hello with its token, `watch` of its page's items, a heartbeat every 10 s; every frame the
+server pushes is read). It loops as fast as the server answers:
+
+    POST /api/projects/P/page                  next page (9 items of a text_multiclass project)
+    POST /api/projects/P/items/I/events        one TagApplied per item, in turn
+    POST /api/projects/P/submit                the whole page
+
+Each run starts a fresh server on a copy of a file holding only the users and tokens, makes
+the project through the API (tags, members, JSONL items: more than can be labeled), lets the
+labelers run for a warm-up, then measures for a fixed time: items submitted per second,
+next-page / submit / gesture latency (request written to answer read), the server process's
+CPU seconds per submitted item (/proc), and the load generator's own CPU. After the run the
+server is stopped and its log is read back from the SQLite file to count duplicate hand-outs:
+an item held by more sessions at once than the project's overlap, or handed to one labeler
+twice (and, from the labelers' side, an item that was on more than `overlap` labelers' pages).
+
+Figures are medians of the runs for each N. Targets (issue 3), at 50 labelers on the 2-core
+machine: >= 400 items/s, next-page p99 <= 50 ms, zero duplicates.
+
+    python bench/labelers.py               # N = 10, 50, 200; 3 runs of 20 s each
+    python bench/labelers.py --quick       # N = 10, 50; 1 run of 5 s each
+    python bench/labelers.py --labelers 50 --runs 5 --seconds 30
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common import (
+    Accounts,
+    Http,
+    HttpError,
+    Server,
+    Ws,
+    copy_accounts,
+    log_bodies,
+    make_accounts,
+    own_cpu,
+    percentile,
+)
+
+from events.codec import decode_recorded
+from events.queue import (
+    ItemSkipped,
+    ItemsReleased,
+    PageAssigned,
+    PageSubmitted,
+    SessionClosed,
+    SessionExpired,
+)
+
+PROJECT = "bench_text"
+TAGS = ["world", "sports", "business", "science", "health"]
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
+PAGE_SIZE = 9
+OVERLAP = 1
+HEARTBEAT_SECONDS = 10.0
+# Items imported per run: more than the fastest server could hand out in the run.
+ITEMS_PER_SECOND_CEILING = 1_500
+TARGET_ITEMS_PER_SECOND = 400
+TARGET_NEXT_P99_MS = 50
+GESTURE = b'{"events":[{"event_id":"%s-%d","event":{"type":"annotation.tag_applied","tag":"%s"}}]}'
+PEER = "Label Studio 1.23 here: 1-3 annotations/s, next task p50 21-31 s, 12-18% duplicates"
+
+
+@dataclass
+class Labeler:
+    name: str
+    token: str
+    http: Http | None = None
+    ws: Ws | None = None
+    caught_up: asyncio.Event = field(default_factory=asyncio.Event)
+    frames: int = 0
+    pages: list[list[str]] = field(default_factory=list)
+
+    def on_text(self, payload: bytes) -> None:
+        self.frames += 1
+        if not self.caught_up.is_set() and b'"caught_up"' in payload:
+            self.caught_up.set()
+
+
+@dataclass
+class Stats:
+    next_ms: list[float] = field(default_factory=list)
+    submit_ms: list[float] = field(default_factory=list)
+    gesture_ms: list[float] = field(default_factory=list)
+    submitted: int = 0
+    finished: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    labelers: int
+    items_per_s: float
+    next_p50: float
+    next_p99: float
+    submit_p50: float
+    submit_p99: float
+    gesture_p50: float
+    gesture_p99: float
+    duplicates: int
+    server_cpu_per_item_ms: float
+    server_cpu_share: float
+    client_cpu_share: float
+    frames_per_s: float
+    errors: int
+
+
+def jsonl_items(count: int, seed: int) -> bytes:
+    """Distinct short texts (ingest deduplicates by content), one JSON object a line."""
+    rng = random.Random(seed)
+    words = ["the", "of", "a", "to", "in", "market", "team", "game", "vote", "rain", "cell"]
+    lines = [
+        json.dumps({"id": f"t{n:06d}", "text": f"{n}: " + " ".join(rng.choices(words, k=12))})
+        for n in range(count)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def make_project(port: int, admin: str, labelers: list[str], items: int) -> None:
+    http = await Http.connect(port, admin)
+    try:
+        await http.call(
+            "POST",
+            "/api/projects",
+            {
+                "project_id": PROJECT,
+                "name": "Benchmark news topics",
+                "project_type": "text_multiclass",
+                "tags": [{"name": t, "colour": c} for t, c in zip(TAGS, COLOURS, strict=True)],
+                "page_size": PAGE_SIZE,
+                "overlap": OVERLAP,
+            },
+            ok=201,
+        )
+        status, body = await http.request(
+            "POST", f"/api/projects/{PROJECT}/items?filename=items.jsonl", jsonl_items(items, 1)
+        )
+        if status != 201 or json.loads(body)["imported"] != items:
+            raise HttpError(status, body, "import")
+        for name in labelers:
+            await http.call(
+                "POST", f"/api/projects/{PROJECT}/members", {"user": name, "role": "labeler"}
+            )
+    finally:
+        http.close()
+
+
+async def connect(labeler: Labeler, port: int) -> None:
+    labeler.http = await Http.connect(port, labeler.token)
+    labeler.ws = await Ws.connect(port, labeler.on_text)
+    labeler.ws.send({"type": "hello", "project": PROJECT, "token": labeler.token})
+    await asyncio.wait_for(labeler.caught_up.wait(), 30)
+
+
+async def label(labeler: Labeler, stats: Stats, start: float, deadline: float, seed: int) -> None:
+    """The labeler's loop; figures count from `start`, no page is begun after `deadline`."""
+    http, ws = labeler.http, labeler.ws
+    assert http is not None
+    assert ws is not None
+    rng = random.Random(seed)
+    page_path = f"/api/projects/{PROJECT}/page"
+    submit_path = f"/api/projects/{PROJECT}/submit"
+    perf = time.perf_counter
+    counter = 0
+    next_beat = perf() + rng.uniform(0, HEARTBEAT_SECONDS)
+    while perf() < deadline:
+        if perf() >= next_beat:
+            ws.send({"type": "heartbeat"})
+            next_beat += HEARTBEAT_SECONDS
+        began = perf()
+        status, body = await http.request("POST", page_path)
+        ended = perf()
+        if status != 200:
+            stats.errors.append(f"page {status} {body[:200]!r}")
+            return
+        items: list[str] = json.loads(body)["items"]
+        if began >= start:
+            stats.next_ms.append((ended - began) * 1000)
+        if not items:
+            stats.finished += 1
+            return
+        labeler.pages.append(items)
+        ws.send({"type": "watch", "items": items})
+        for item in items:
+            counter += 1
+            gesture = GESTURE % (labeler.name.encode(), counter, rng.choice(TAGS).encode())
+            began = perf()
+            status, body = await http.request(
+                "POST", f"/api/projects/{PROJECT}/items/{item}/events", gesture
+            )
+            ended = perf()
+            if status != 200:
+                stats.errors.append(f"gesture {status} {body[:200]!r}")
+                return
+            if began >= start:
+                stats.gesture_ms.append((ended - began) * 1000)
+        began = perf()
+        status, body = await http.request("POST", submit_path)
+        ended = perf()
+        if status != 200:
+            stats.errors.append(f"submit {status} {body[:200]!r}")
+            return
+        if began >= start:
+            stats.submit_ms.append((ended - began) * 1000)
+        if start <= ended <= deadline:
+            stats.submitted += len(json.loads(body)["submitted"])
+
+
+def duplicates_in_log(database: Path, labelers: list[Labeler]) -> int:
+    """Items held by more sessions at once than the overlap, or handed twice to one labeler,
+    from the log; plus items that were on more than `overlap` labelers' pages, as they saw it
+    (no item is skipped or expires here, so each item should reach exactly one labeler)."""
+    bad: set[str] = set()
+    holders: dict[str, set[str]] = {}
+    pages: dict[str, set[str]] = {}
+    handed: dict[str, set[str]] = {}
+    submitted: dict[str, int] = {}
+    queue = f"queue-{PROJECT}"
+    for body in log_bodies(database):
+        recorded = decode_recorded(body)
+        if recorded.stream != queue:
+            continue
+        event = recorded.event
+        if isinstance(event, PageAssigned):
+            for item in event.items:
+                held = holders.setdefault(item, set())
+                held.add(event.session_id)
+                pages.setdefault(event.session_id, set()).add(item)
+                who = handed.setdefault(item, set())
+                if event.labeler in who:
+                    bad.add(item)
+                who.add(event.labeler)
+                if len(held) + submitted.get(item, 0) > OVERLAP:
+                    bad.add(item)
+        elif isinstance(event, ItemsReleased | PageSubmitted):
+            for item in event.items:
+                holders.get(item, set()).discard(event.session_id)
+                pages.get(event.session_id, set()).discard(item)
+                if isinstance(event, PageSubmitted):
+                    submitted[item] = submitted.get(item, 0) + 1
+        elif isinstance(event, ItemSkipped):
+            holders.get(event.item, set()).discard(event.session_id)
+            pages.get(event.session_id, set()).discard(event.item)
+        elif isinstance(event, SessionClosed | SessionExpired):
+            for item in pages.pop(event.session_id, set()):
+                holders.get(item, set()).discard(event.session_id)
+    seen_by: dict[str, set[str]] = {}
+    for labeler in labelers:
+        for page in labeler.pages:
+            for item in page:
+                seen_by.setdefault(item, set()).add(labeler.name)
+    bad.update(item for item, names in seen_by.items() if len(names) > OVERLAP)
+    bad.update(item for item, count in submitted.items() if count > OVERLAP)
+    return len(bad)
+
+
+async def run_once(
+    accounts: Accounts, directory: Path, n: int, warmup: float, seconds: float, seed: int
+) -> RunResult:
+    database = copy_accounts(accounts, directory)
+    server = Server(database)
+    await server.start()
+    names = sorted(accounts.tokens)[:n]
+    labelers = [Labeler(name, accounts.tokens[name]) for name in names]
+    try:
+        await make_project(
+            server.port,
+            accounts.admin,
+            names,
+            int(ITEMS_PER_SECOND_CEILING * (warmup + seconds)) + PAGE_SIZE * n * 2,
+        )
+        await asyncio.gather(*(connect(labeler, server.port) for labeler in labelers))
+        stats = Stats()
+        now = time.perf_counter()
+        start, deadline = now + warmup, now + warmup + seconds
+
+        async def measure() -> tuple[float, float, int]:
+            await asyncio.sleep(start - time.perf_counter())
+            server_cpu, client_cpu = server.cpu(), own_cpu()
+            frames = sum(labeler.frames for labeler in labelers)
+            await asyncio.sleep(deadline - time.perf_counter())
+            return (
+                server.cpu() - server_cpu,
+                own_cpu() - client_cpu,
+                sum(labeler.frames for labeler in labelers) - frames,
+            )
+
+        loops = [
+            label(labeler, stats, start, deadline, seed * 1000 + index)
+            for index, labeler in enumerate(labelers)
+        ]
+        measured = asyncio.create_task(measure())
+        await asyncio.gather(*loops)
+        server_cpu, client_cpu, frames = await measured
+        for labeler in labelers:
+            assert labeler.http is not None
+            assert labeler.ws is not None
+            labeler.http.close()
+            labeler.ws.close()
+    finally:
+        server.stop()
+    if stats.finished:
+        stats.errors.append(f"{stats.finished} labelers ran out of items: import more")
+    for error in stats.errors[:5]:
+        print(f"    error: {error}")
+    submitted = max(stats.submitted, 1)
+    return RunResult(
+        labelers=n,
+        items_per_s=stats.submitted / seconds,
+        next_p50=percentile(stats.next_ms, 50),
+        next_p99=percentile(stats.next_ms, 99),
+        submit_p50=percentile(stats.submit_ms, 50),
+        submit_p99=percentile(stats.submit_ms, 99),
+        gesture_p50=percentile(stats.gesture_ms, 50),
+        gesture_p99=percentile(stats.gesture_ms, 99),
+        duplicates=duplicates_in_log(database, labelers),
+        server_cpu_per_item_ms=server_cpu / submitted * 1000,
+        server_cpu_share=server_cpu / seconds,
+        client_cpu_share=client_cpu / seconds,
+        frames_per_s=frames / seconds,
+        errors=len(stats.errors),
+    )
+
+
+def show(result: RunResult, label: str) -> None:
+    r = result
+    print(
+        f"{label:>8} {r.labelers:>4} {r.items_per_s:>8.0f} "
+        f"{r.next_p50:>6.1f} {r.next_p99:>6.1f}  {r.submit_p50:>6.1f} {r.submit_p99:>6.1f}  "
+        f"{r.gesture_p50:>5.1f} {r.gesture_p99:>6.1f}  {r.duplicates:>4}  "
+        f"{r.server_cpu_per_item_ms:>6.2f}  {r.server_cpu_share:>5.0%} {r.client_cpu_share:>5.0%}"
+        f"  {r.frames_per_s:>7.0f}  {r.errors:>3}"
+    )
+
+
+def median_of(results: list[RunResult]) -> RunResult:
+    def med(name: str) -> float:
+        return float(statistics.median(getattr(r, name) for r in results))
+
+    return RunResult(
+        labelers=results[0].labelers,
+        items_per_s=med("items_per_s"),
+        next_p50=med("next_p50"),
+        next_p99=med("next_p99"),
+        submit_p50=med("submit_p50"),
+        submit_p99=med("submit_p99"),
+        gesture_p50=med("gesture_p50"),
+        gesture_p99=med("gesture_p99"),
+        duplicates=max(r.duplicates for r in results),
+        server_cpu_per_item_ms=med("server_cpu_per_item_ms"),
+        server_cpu_share=med("server_cpu_share"),
+        client_cpu_share=med("client_cpu_share"),
+        frames_per_s=med("frames_per_s"),
+        errors=sum(r.errors for r in results),
+    )
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    counts: list[int] = args.labelers or ([10, 50] if args.quick else [10, 50, 200])
+    runs: int = args.runs or (1 if args.quick else 3)
+    seconds: float = args.seconds or (5.0 if args.quick else 20.0)
+    warmup: float = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
+    command = "python bench/labelers.py" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+    with tempfile.TemporaryDirectory(prefix="annolog-bench-") as tmp:
+        began = time.perf_counter()
+        accounts = await make_accounts(Path(tmp), [f"lab{i:03d}" for i in range(max(counts))])
+        print(
+            f"made {max(counts)} labelers and their tokens in "
+            f"{time.perf_counter() - began:.0f} s (argon2; not measured)"
+        )
+        print(
+            f"text_multiclass, page {PAGE_SIZE}, overlap {OVERLAP}; {warmup:g} s warm-up, "
+            f"then {seconds:g} s measured; {runs} run(s) per N"
+        )
+        print(
+            "     run    N  items/s   next p50/p99 ms  submit p50/p99   gesture p50/p99"
+            "  dup  srv ms/item  srv  load  frames/s  err"
+        )
+        medians: list[RunResult] = []
+        for n in counts:
+            results = []
+            for run in range(runs):
+                result = await run_once(
+                    accounts, Path(tmp) / f"n{n}-r{run}", n, warmup, seconds, seed=run
+                )
+                show(result, f"run {run + 1}")
+                results.append(result)
+            medians.append(median_of(results))
+            show(medians[-1], "median")
+    print(f"\n`{command}` — medians of {runs} run(s), {seconds:g} s each, 2-core machine")
+    print()
+    print(
+        "| labelers | items submitted/s | next page p50 / p99 | submit p50 / p99 "
+        "| duplicate hand-outs | server CPU per item | server / load-generator CPU |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for m in medians:
+        print(
+            f"| {m.labelers} | {m.items_per_s:,.0f} | {m.next_p50:.1f} / {m.next_p99:.1f} ms "
+            f"| {m.submit_p50:.1f} / {m.submit_p99:.1f} ms | {m.duplicates} "
+            f"| {m.server_cpu_per_item_ms:.2f} ms | {m.server_cpu_share:.0%} / "
+            f"{m.client_cpu_share:.0%} of a core |"
+        )
+    for m in medians:
+        if m.labelers == 50:
+            print(
+                f"\nat 50 labelers: {m.items_per_s / TARGET_ITEMS_PER_SECOND:.2f}x the target of "
+                f"{TARGET_ITEMS_PER_SECOND} items/s; next-page p99 {m.next_p99:.1f} ms "
+                f"(target <= {TARGET_NEXT_P99_MS} ms); duplicates {m.duplicates} (target 0)"
+            )
+    print(f"baseline for scale: {PEER}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="N = 10, 50; one 5 s run each")
+    parser.add_argument("--labelers", type=int, nargs="+", help="values of N")
+    parser.add_argument("--runs", type=int, help="runs per N (default 3)")
+    parser.add_argument("--seconds", type=float, help="measured seconds per run (default 20)")
+    parser.add_argument("--warmup", type=float, help="seconds before measuring (default 2)")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
