@@ -21,17 +21,20 @@ from starlette.staticfiles import StaticFiles
 
 from events.errors import EventLogError
 from events.memory_store import MemoryStore
+from events.postgres_store import PostgresStore
 from events.sqlite_store import SQLiteStore
 from server.api import admin, audit, items, labeling, projects, session, ws
 from server.api.common import JSONResponse
 from server.api.openapi import openapi_route
 from server.auth.cookies import SessionSigner
 from server.auth.errors import AuthError
+from server.auth.postgres_users import PostgresUserStore
 from server.auth.sqlite_users import SQLiteUserStore
 from server.auth.users import MemoryUserStore, UserStore
 from server.commands import Commands
 from server.errors import ApiError, from_log_error
 from server.hub import Hub
+from server.leadership import Leadership, leadership_for
 from server.live import LiveModel
 from server.media.storage import MediaStore
 from server.services import Services
@@ -41,15 +44,20 @@ log = logging.getLogger(__name__)
 CLIENT_DIR = Path(__file__).resolve().parent.parent / "client"
 
 
-async def open_stores(settings: Settings) -> tuple[SQLiteStore | MemoryStore, UserStore]:
+Store = SQLiteStore | MemoryStore | PostgresStore
+
+
+async def open_stores(settings: Settings) -> tuple[Store, UserStore]:
     """The event store and user store that `settings.database` names."""
     if settings.memory_store or settings.database == ":memory:":
         return await MemoryStore.open(), MemoryUserStore()
     if settings.database.startswith(("postgres://", "postgresql://")):
-        raise SystemExit(
-            "DATABASE_URL names PostgreSQL, which this build does not support yet "
-            "(see docs/deploy.md); unset it to use the embedded SQLite store"
-        )
+        store = await PostgresStore.open(settings.database)
+        try:
+            return store, await PostgresUserStore.open(settings.database)
+        except BaseException:
+            await store.close()
+            raise
     path = settings.database.removeprefix("sqlite:///")
     return await SQLiteStore.open(path), await SQLiteUserStore.open(path)
 
@@ -67,6 +75,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         live.listeners.append(hub.publish)
         hub.start(lambda: live.workspace)
         commands = Commands(store, live)
+        # One reaper across all the processes on a shared database (docs/deploy.md).
+        reaper = leadership_for(
+            "" if settings.memory_store else settings.database, "reaper", settings.reaper_interval
+        )
+        await reaper.start()
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         app.state.services = Services(
             settings=settings,
@@ -80,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             media=MediaStore(settings.media_dir),
         )
         tasks = [
-            asyncio.create_task(_reap(commands, hub, live, settings), name="reaper"),
+            asyncio.create_task(_reap(commands, hub, live, settings, reaper), name="reaper"),
             asyncio.create_task(
                 _checkpoints(live, settings.checkpoint_interval), name="checkpoints"
             ),
@@ -92,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await reaper.stop()
             await hub.stop()
             await live.stop()
             with contextlib.suppress(EventLogError):
@@ -125,12 +139,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
-async def _reap(commands: Commands, hub: Hub, live: LiveModel, settings: Settings) -> None:
-    """Ends lapsed leases (their pages go back to the queue) and warns those about to lapse."""
+async def _reap(
+    commands: Commands, hub: Hub, live: LiveModel, settings: Settings, leadership: Leadership
+) -> None:
+    """Ends lapsed leases (their pages go back to the queue) and warns those about to lapse.
+
+    Only the leading process ends leases; every process warns its own websocket clients.
+    """
     while True:
         await asyncio.sleep(settings.reaper_interval)
         try:
-            await commands.expire_leases()
+            if leadership.is_leader():
+                await commands.expire_leases()
             hub.warn_leases(live.workspace, time.time(), settings.lease_warning_seconds)
         except Exception:
             log.exception("reaper step failed; trying again")

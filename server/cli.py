@@ -160,6 +160,23 @@ async def import_files(project: str, files: Sequence[tuple[str, bytes]], actor: 
     return 1 if failed and not accepted else 0
 
 
+async def migrate(source: str, target: str) -> int:
+    from server.migrate import MigrationError, migrate_sqlite_to_postgres
+
+    try:
+        report = await migrate_sqlite_to_postgres(source, target, ProgressBar())
+    except MigrationError as exc:
+        print(f"annolog migrate: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"copied {report.copied} events ({report.events} in the log, last seq"
+        f" {report.last_seq}), {report.users} users, {report.tokens} API tokens,"
+        f" {report.checkpoints} checkpoints\n"
+        f"verified: same count, last seq and SHA-256 {report.checksum}"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="annolog", description=__doc__)
     parser.add_argument(
@@ -197,7 +214,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rep.add_argument(
         "--resume", action="store_true", help="continue from the saved checkpoint instead"
     )
+    mig = commands.add_parser(
+        "migrate", help="copy a log and its users from SQLite to PostgreSQL (resumable)"
+    )
+    mig.add_argument("source", help="sqlite:///path/to/annolog.db")
+    mig.add_argument("target", help="postgresql://user@host/database")
     args = parser.parse_args(argv)
+    if args.command == "migrate":
+        return asyncio.run(migrate(args.source, args.target))
     if args.command == "demo" and args.db == DEFAULT_DB and "ANNOLOG_DATABASE" not in os.environ:
         args.db = "annolog-demo.db"
     _configure(args.db, args.media)
