@@ -26,6 +26,7 @@ from server.hub import Client, event_frame, frame, page_frame, progress_frame
 from server.services import Services, services
 
 CATCH_UP_PAGE = 1_000
+DRAIN_POLL_SECONDS = 0.002
 POLICY_VIOLATION = 1008
 
 
@@ -70,7 +71,7 @@ async def endpoint(websocket: WebSocket) -> None:
     found = services(websocket)
     await websocket.accept()
     try:
-        raw = await asyncio.wait_for(websocket.receive_text(), timeout=30)
+        raw = await asyncio.wait_for(_receive_text(websocket), timeout=30)
         hello = _decode(_hello, raw)
         assert isinstance(hello, Hello)
         client = await _join(found, websocket, hello)
@@ -88,7 +89,11 @@ async def endpoint(websocket: WebSocket) -> None:
         return
     try:
         while True:
-            text = await websocket.receive_text()
+            try:
+                text = await _receive_text(websocket)
+            except ApiError as exc:
+                client.push(frame("reject", id=None, **exc.body()))
+                continue
             await _handle(found, client, text)
     except WebSocketDisconnect:
         pass
@@ -96,6 +101,17 @@ async def endpoint(websocket: WebSocket) -> None:
         await found.hub.remove(client)
         for stream in list(client.watching):
             found.hub.push_presence(stream)
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    """The next text frame; a binary frame is refused (the protocol is JSON in text frames)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text: str | None = message.get("text")
+    if text is None:
+        raise Unprocessable("send JSON in text frames; binary frames are not understood", field="$")
+    return text
 
 
 async def _join(found: Services, websocket: WebSocket, hello: Hello) -> Client:
@@ -135,8 +151,13 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> Client:
     until = found.live.seq
     client.push(frame("welcome", user=principal.username, session=principal.session_id, seq=until))
     after = hello.after
+    # Pages of at most half the client's queue, each sent before the next is read: a long
+    # catch-up must not overflow the queue of a client that reads promptly.
+    step = max(1, min(CATCH_UP_PAGE, client.limit // 2))
     while after < until:
-        page = await found.store.read_all(after, min(CATCH_UP_PAGE, until - after))
+        if not await _drained(client):
+            break
+        page = await found.store.read_all(after, min(step, until - after))
         if not page:
             break
         for recorded in page:
@@ -148,6 +169,7 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> Client:
                 client.push(event_frame(recorded))
             client.last_seq = recorded.seq
         after = page[-1].seq
+    await _drained(client)
     client.last_seq = max(client.last_seq, until)
     client.push(frame("caught_up", seq=until))
     client.finish_catch_up()
@@ -155,6 +177,18 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> Client:
     client.push(page_frame(current, principal.session_id))
     client.push(progress_frame(hello.project, current))
     return client
+
+
+async def _drained(client: Client) -> bool:
+    """Waits until the client's writer has sent its queue; False if the client was dropped
+    meanwhile (it stopped reading, or the live frames held for it piled past its limit)."""
+    while client.frames and not client.dropped:
+        if len(client.held) > client.limit:
+            client.dropped = True  # the writer closes with TOO_SLOW once its send returns
+            client.ready.set()
+            break
+        await asyncio.sleep(DRAIN_POLL_SECONDS)
+    return not client.dropped
 
 
 def _same_origin(headers: dict[str, str]) -> bool:

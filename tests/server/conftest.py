@@ -478,15 +478,19 @@ class Socket:
         after: int = 0,
         watch: Iterable[str] = (),
         caught_up: bool = True,
+        hello: bool = True,
     ) -> "Socket":
+        """Connects, says hello (unless told not to) and waits until caught up (likewise)."""
         connection = await connect(server.ws_url, compression=None, open_timeout=10)
         socket_ = cls(connection)
-        hello: dict[str, Any] = {"type": "hello", "project": project, "after": after}
+        if not hello:
+            return socket_
+        message: dict[str, Any] = {"type": "hello", "project": project, "after": after}
         if token is not None:
-            hello["token"] = token
+            message["token"] = token
         if watch:
-            hello["watch"] = list(watch)
-        await socket_.send(hello)
+            message["watch"] = list(watch)
+        await socket_.send(message)
         if caught_up:
             await socket_.wait(lambda f: f["type"] == "caught_up")
         return socket_
@@ -544,6 +548,11 @@ class Socket:
             start,
             within,
         )
+
+    async def closing(self, within: float = 5.0) -> int | None:
+        """Waits for the server to close the socket; returns the close code it sent."""
+        await asyncio.wait_for(asyncio.shield(self._reader), within)
+        return self.close_code
 
     async def close(self) -> None:
         await self.connection.close()
