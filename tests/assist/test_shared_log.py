@@ -60,7 +60,9 @@ async def test_concurrent_writers_interleave_without_gaps_or_clashes(tmp_path: P
             stream = f"item-p-{name}{i % 3}"
             for _ in range(5):
                 try:
-                    await store.append(stream, [new(f"{name}-{i}")], await store.stream_version(stream))
+                    await store.append(
+                        stream, [new(f"{name}-{i}")], await store.stream_version(stream)
+                    )
                     break
                 except ConcurrencyError:
                     continue
