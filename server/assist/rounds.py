@@ -13,7 +13,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from events.assist import ModelTrained, PrelabelProposed
+from events.assist import ModelTrained, PrelabelProposed, UserModelKind
 from events.project import ImportedItem
 from events.projections.drafts import Draft
 from events.projections.workspace import ProjectState
@@ -23,7 +23,7 @@ TRAINABLE = frozenset(
     {"image_multiclass", "image_multilabel", "text_multiclass", "text_multilabel", "ner"}
 )
 # Which kind of user model fits which type of project.
-USER_MODEL_KIND = {
+USER_MODEL_KIND: dict[str, UserModelKind] = {
     "image_multiclass": "image_classifier",
     "image_multilabel": "image_classifier",
     "bounding_boxes": "object_detector",
