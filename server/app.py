@@ -23,7 +23,7 @@ from events.errors import EventLogError
 from events.memory_store import MemoryStore
 from events.postgres_store import PostgresStore
 from events.sqlite_store import SQLiteStore
-from server.api import admin, assist, audit, items, labeling, projects, session, ws
+from server.api import admin, assist, audit, exports, items, labeling, projects, session, ws
 from server.api.common import JSONResponse
 from server.api.openapi import openapi_route
 from server.auth.cookies import SessionSigner
@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *audit.routes,
         *admin.routes,
         *assist.routes,
+        *exports.routes,
         *ws.routes,
         openapi_route,
     ]

@@ -40,7 +40,7 @@ def iob2(tokens: list[Token], draft: Draft) -> list[str]:
     return tags
 
 
-def _tag_field(tag: str) -> str:
+def tag_field(tag: str) -> str:
     # A tag name may hold spaces; a CoNLL column cannot.
     return "_".join(tag.split())
 
@@ -62,7 +62,6 @@ class ConllWriter(Writer):
             lines = [f"-DOCSTART- -X- {name} O", ""]
             tags = iob2(tokens, label.draft)
             lines += [
-                f"{token} {_tag_field(tag)}"
-                for (token, _, _), tag in zip(tokens, tags, strict=True)
+                f"{token} {tag_field(tag)}" for (token, _, _), tag in zip(tokens, tags, strict=True)
             ]
             out.write(("\n".join(lines) + "\n\n").encode("utf-8"))

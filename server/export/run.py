@@ -2,6 +2,7 @@
 and chunks out as soon as there are enough of them."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 from server.errors import Unprocessable
@@ -13,8 +14,8 @@ from server.export.model import ExportItem
 from server.export.sink import Sink
 from server.export.source import Source
 
-# Items between two yields to the event loop when items produce little or no output.
-YIELD_EVERY = 256
+# The longest the export works before it lets the event loop serve others (seconds).
+SLICE_SECONDS = 0.02
 
 
 def pick_format(name: str, project_type: str) -> Format:
@@ -60,6 +61,7 @@ async def _items(
 ) -> AsyncIterator[bytes]:
     project = source.project
     index = 0
+    since = time.perf_counter()
     async for item, state in source.items():
         index += 1
         uid: str | None = None
@@ -77,5 +79,6 @@ async def _items(
         )
         for chunk in sink.ready():
             yield chunk
-        if index % YIELD_EVERY == 0:
+        if time.perf_counter() - since > SLICE_SECONDS:
             await asyncio.sleep(0)
+            since = time.perf_counter()
