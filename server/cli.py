@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -92,7 +93,29 @@ def demo(host: str, port: int) -> int:
     for user in users:
         print(f"  {user.username:8} password {user.password:22} ({user.role})")
     print()
-    return serve(host, port)
+    # The assistant is a process of its own on the same log (the Procfile's `assist`).
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from server.cli import main; raise SystemExit(main(['assist']))"]
+    )
+    try:
+        return serve(host, port)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def assist(first_round: int | None, growth: float | None) -> int:
+    # Before numpy is first imported: threaded BLAS made training ~12× slower on two cores.
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    if first_round is not None:
+        os.environ["ANNOLOG_ASSIST_FIRST_ROUND"] = str(first_round)
+    if growth is not None:
+        os.environ["ANNOLOG_ASSIST_GROWTH"] = str(growth)
+    from server.assist.main import run
+    from server.settings import Settings
+
+    settings = Settings.from_env()
+    return run(settings.database, settings.media_dir)
 
 
 async def add_user(username: str, admin: bool, password: str | None) -> int:
@@ -209,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     imp.add_argument("project")
     imp.add_argument("files", nargs="+")
     imp.add_argument("--as", dest="actor", default="admin", help="who the log names as importer")
+    helper = commands.add_parser("assist", help="run the ML assistant (training, prelabels)")
+    helper.add_argument("--first-round", type=int, help="labels before the first round (50)")
+    helper.add_argument("--growth", type=float, help="label growth between rounds (1.25)")
     rep = commands.add_parser("reproject", help="drop a read model and rebuild it from the log")
     rep.add_argument("--model", default=WORKSPACE, help="read model to rebuild")
     rep.add_argument(
@@ -229,6 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return demo(args.host, args.port)
     if args.command == "serve":
         return serve(args.host, args.port)
+    if args.command == "assist":
+        return assist(args.first_round, args.growth)
     if args.command == "user":
         return asyncio.run(add_user(args.username, args.admin, args.password))
     if args.command == "project":

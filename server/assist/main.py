@@ -1,0 +1,68 @@
+"""`annolog assist`: the assistant worker as a process, on the log the web server uses.
+
+The CLI sets OPENBLAS_NUM_THREADS=1 before numpy is first imported (threaded BLAS made
+training about 12× slower on two cores, and the worker shares the machine with the web).
+SIGTERM or SIGINT stops it after saving its checkpoint; it resumes from there.
+"""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+
+from events.postgres_store import PostgresStore
+from events.sqlite_store import SQLiteStore
+from server.assist.rounds import AssistSettings
+from server.assist.worker import Store, Worker
+from server.media.storage import MediaStore
+
+log = logging.getLogger("annolog.assist")
+
+
+async def open_log(database: str) -> Store:
+    """The store of the log the web server writes: a SQLite file or PostgreSQL."""
+    if database == ":memory:":
+        raise SystemExit("the assistant needs the web server's log: a SQLite file or PostgreSQL")
+    if database.startswith(("postgres://", "postgresql://")):
+        return await PostgresStore.open(database)
+    return await SQLiteStore.open(database.removeprefix("sqlite:///"))
+
+
+async def serve(database: str, media_dir: Path, settings: AssistSettings) -> None:
+    """Runs the worker until SIGTERM / SIGINT (or until it fails)."""
+    store = await open_log(database)
+    worker = Worker(store, MediaStore(media_dir), settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    working = asyncio.create_task(worker.run(), name="assist")
+    stopping = asyncio.create_task(stop.wait(), name="assist-stop")
+    try:
+        await asyncio.wait({working, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (working, stopping):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stopping
+        with contextlib.suppress(asyncio.CancelledError):
+            await working
+        await store.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    log.info("assistant stopped at seq %s", worker.workspace.seq)
+
+
+def run(database: str, media_dir: Path, settings: AssistSettings | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = settings or AssistSettings.from_env()
+    log.info(
+        "assistant on %s (media in %s): first round at %s labels, then ×%s",
+        database,
+        media_dir,
+        settings.first_round,
+        settings.growth,
+    )
+    asyncio.run(serve(database, media_dir, settings))
+    return 0
