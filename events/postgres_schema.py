@@ -15,6 +15,8 @@ import asyncpg
 
 # The first of the two int4 keys of every annolog advisory lock: b"anno" read as an int.
 LOCK_SPACE = 0x616E6E6F
+# Per-stream decision locks live apart, so that no stream's key can equal the append lock's.
+STREAM_LOCK_SPACE = LOCK_SPACE + 1
 
 Migration = tuple[int, str]
 

@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import asyncpg
 
@@ -29,7 +29,14 @@ from events.appends import BatchPlan, Prepared, plan_batch
 from events.batching import BatchingStore
 from events.codec import decode_recorded
 from events.envelope import Recorded
-from events.postgres_schema import LOCK_SPACE, Migration, current_schema, lock_key, migrate
+from events.postgres_schema import (
+    LOCK_SPACE,
+    STREAM_LOCK_SPACE,
+    Migration,
+    current_schema,
+    lock_key,
+    migrate,
+)
 from events.streams import project_stream
 
 log = logging.getLogger(__name__)
@@ -303,6 +310,24 @@ class PostgresStore(BatchingStore):
             self._accept(events)
             if len(events) < FETCH:
                 return
+
+    @contextlib.asynccontextmanager
+    async def stream_lock(self, stream: str) -> AsyncIterator[int]:
+        """Holds `stream`'s decision lock across every process; yields the log's last seq.
+
+        A writer that decides on its read model and appends at the version it saw takes this
+        around decide + append, so processes take turns on a hot stream (a project's queue)
+        instead of racing and retrying; it folds up to the yielded seq before deciding.
+        """
+        async with self._pool.acquire() as conn:
+            key = f"{self.channel}:{stream}"
+            await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", STREAM_LOCK_SPACE, key)
+            try:
+                yield await conn.fetchval("SELECT coalesce(max(seq), 0) FROM events")
+            finally:
+                await conn.execute(
+                    "SELECT pg_advisory_unlock($1, hashtext($2))", STREAM_LOCK_SPACE, key
+                )
 
     # Reads
 

@@ -15,10 +15,11 @@ import asyncpg
 import pytest
 
 from events.appends import prepare
-from events.envelope import Recorded
+from events.envelope import NewEvent, Recorded
 from events.errors import ConcurrencyError
 from events.postgres_schema import SchemaError
 from events.postgres_store import MIGRATIONS, PostgresStore, begin_append_sql, write_batch
+from events.queue import SessionOpened
 from tests.events.conftest import ManualClock, create_project, read_everything, tagged
 from tests.pg import schema_dsn, server
 
@@ -270,3 +271,40 @@ async def test_processes_starting_together_migrate_once(dsn: str) -> None:
 async def test_a_missing_schema_is_named() -> None:
     with pytest.raises(SchemaError, match="CREATE SCHEMA"):
         await PostgresStore.open(server().dsn(search_path="no_such_schema"))
+
+
+async def test_a_stream_lock_makes_processes_take_turns_on_that_stream_only(dsn: str) -> None:
+    async with stores(dsn, 2) as (first, second):
+        await create_project(first)
+        entered = asyncio.Event()
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with first.stream_lock("queue-p") as seq:
+                assert seq == 1
+                entered.set()
+                await release.wait()
+                await first.append("queue-p", [new_session("s1")], 0)
+
+        holder = asyncio.create_task(hold())
+        await entered.wait()
+        waiter = asyncio.create_task(take_lock(second, "queue-p"))
+        async with asyncio.timeout(TIMEOUT):
+            assert await take_lock(second, "item-p-a") == 1  # another stream: no wait
+        await asyncio.sleep(0.2)
+        assert not waiter.done()
+        release.set()
+        await holder
+        # The next holder learns how far the log went under the previous one.
+        async with asyncio.timeout(TIMEOUT):
+            assert await waiter == 2
+
+
+async def take_lock(store: PostgresStore, stream: str) -> int:
+    async with store.stream_lock(stream) as seq:
+        return seq
+
+
+def new_session(session_id: str) -> NewEvent:
+    event = SessionOpened(session_id=session_id, user="ann", lease_until=1.0)
+    return NewEvent(event_id=f"open-{session_id}", event=event)
