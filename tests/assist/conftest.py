@@ -5,6 +5,7 @@ way the write path records it (page assigned, gestures, page submitted). Data is
 scikit-learn's digits (in its wheel) as PNGs, synthetic topic texts, template NER sentences.
 """
 
+import asyncio
 import io
 import random
 import uuid
@@ -156,8 +157,12 @@ class Lab:
                 PageAssigned(session_id=session, labeler=labeler, items=ids, lease_until=LEASE),
                 actor=labeler,
             )
-            for item, gestures in page:
-                await self.add(f"item-{self.project}-{item}", *gestures, actor=labeler)
+            await asyncio.gather(
+                *(
+                    self.add(f"item-{self.project}-{item}", *gestures, actor=labeler)
+                    for item, gestures in page
+                )
+            )
             await self.add(
                 queue, PageSubmitted(session_id=session, labeler=labeler, items=ids), actor=labeler
             )
