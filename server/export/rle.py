@@ -34,13 +34,41 @@ def stats(encoded: dict[str, Any]) -> tuple[float, list[float]]:
     return area, box
 
 
+def counts_of(text: bytes) -> list[int]:
+    """The run lengths of a compressed RLE string (pycocotools' rleFrString, in Python)."""
+    counts: list[int] = []
+    position = 0
+    while position < len(text):
+        value, shift, more = 0, 0, True
+        while more:
+            if position >= len(text):
+                raise ValueError("the RLE string ends inside a number")
+            c = text[position] - 48
+            value |= (c & 0x1F) << shift
+            more = bool(c & 0x20)
+            position += 1
+            shift += 5
+            if not more and c & 0x10:
+                value |= -1 << shift
+        if len(counts) > 2:
+            value += counts[-2]
+        counts.append(value)
+    return counts
+
+
 def decode(encoded: dict[str, Any]) -> npt.NDArray[np.bool_]:
-    """A binary mask from an RLE (compressed counts as text, or uncompressed as a list)."""
+    """A binary mask from an RLE: compressed counts as text, or uncompressed as a list.
+
+    Decoded here rather than by pycocotools, whose `decode` warns under NumPy 2 (its mask
+    array type lacks the `copy` keyword) and must not touch the process's warning filters
+    from a worker thread.
+    """
     height, width = (int(v) for v in encoded["size"])
     counts = encoded["counts"]
-    if isinstance(counts, list):
-        raw = coco_mask.frPyObjects({"size": [height, width], "counts": counts}, height, width)
-    else:
-        raw = {"size": [height, width], "counts": str(counts).encode("ascii")}
-    decoded: npt.NDArray[np.uint8] = coco_mask.decode(raw)
-    return decoded.astype(bool)
+    runs = counts if isinstance(counts, list) else counts_of(str(counts).encode("ascii"))
+    if any(not isinstance(r, int) or r < 0 for r in runs) or sum(runs) != height * width:
+        raise ValueError(f"the runs do not cover a {width}x{height} mask")
+    values = np.arange(len(runs)) % 2 == 1
+    flat = np.repeat(values, runs)
+    # RLE runs go down the columns (Fortran order).
+    return flat.reshape(width, height).T.copy()

@@ -3,6 +3,7 @@ ratios, unsafe names), and sorted into what annolog's zip exports hold."""
 
 from collections.abc import Iterator
 
+from server.labels_import.context import Context, marked_id
 from server.labels_import.records import Problem, Skipped
 from server.media.archives import Member, read_archive
 from server.media.errors import FileRejected
@@ -36,3 +37,14 @@ def after_folder(path: str, folder: str) -> str | None:
     if folder not in parts[:-1]:
         return None
     return "/".join(parts[parts.index(folder) + 1 :])
+
+
+def claimed_ids(files: list[Member], context: Context) -> frozenset[str]:
+    """Items that members name by id (`a~<item id>.txt`), which no plain name then means."""
+    found = set()
+    for member in files:
+        stem = member.name.rsplit(".", 1)[0]
+        marked = marked_id(stem)
+        if marked is not None and marked in context.items:
+            found.add(marked)
+    return frozenset(found)

@@ -34,15 +34,12 @@ CLASSIFICATION = frozenset(
 )
 # Coordinates this far outside the image are taken as rounding and clipped; farther is wrong.
 TOLERANCE = 1.0
-AMBIGUOUS = ""
 
 
-def _add(index: dict[str, str], key: str, item_id: str) -> None:
-    found = index.get(key)
-    if found is None:
-        index[key] = item_id
-    elif found != item_id:
-        index[key] = AMBIGUOUS
+def _add(index: dict[str, list[str]], key: str, item_id: str) -> None:
+    found = index.setdefault(key, [])
+    if item_id not in found:
+        found.append(item_id)
 
 
 def _base(name: str) -> str:
@@ -55,15 +52,20 @@ def _without_suffix(name: str) -> str:
     return name[:dot] if dot > 0 else name
 
 
+def marked_id(name: str) -> str | None:
+    """The item id an export wrote into a member's name (`a~<item id>`), if any."""
+    return name.rsplit(ID_MARK, 1)[1] if ID_MARK in name else None
+
+
 @dataclass
 class ItemIndex:
     """Items of the project by every name a label file may use for them."""
 
     items: dict[str, ImportedItem]
-    by_name: dict[str, str] = field(default_factory=dict)
-    by_path: dict[str, str] = field(default_factory=dict)
-    by_base: dict[str, str] = field(default_factory=dict)
-    by_base_stem: dict[str, str] = field(default_factory=dict)
+    by_name: dict[str, list[str]] = field(default_factory=dict)
+    by_path: dict[str, list[str]] = field(default_factory=dict)
+    by_base: dict[str, list[str]] = field(default_factory=dict)
+    by_base_stem: dict[str, list[str]] = field(default_factory=dict)
     by_text: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -81,16 +83,24 @@ class ItemIndex:
         return index
 
     def find(
-        self, *, item_id: str | None = None, name: str | None = None, text: str | None = None
+        self,
+        *,
+        item_id: str | None = None,
+        name: str | None = None,
+        text: str | None = None,
+        claimed: frozenset[str] = frozenset(),
     ) -> ImportedItem:
-        """The item a record names, or Fault saying why none (or several) fit."""
+        """The item a record names, or Fault saying why none (or several) fit.
+
+        `claimed` holds items that other records of the file name by id: an export names
+        the second of two items called `a.png` `a~<id>`, and the first plain `a`.
+        """
         if item_id and item_id in self.items:
             return self.items[item_id]
         if name:
-            if ID_MARK in name:
-                marked = name.rsplit(ID_MARK, 1)[1]
-                if marked in self.items:
-                    return self.items[marked]
+            marked = marked_id(name)
+            if marked in self.items:
+                return self.items[marked]
             base = _base(name)
             for table, key in (
                 (self.by_name, name),
@@ -98,16 +108,16 @@ class ItemIndex:
                 (self.by_base, base),
                 (self.by_base_stem, _without_suffix(base)),
             ):
-                found = table.get(key)
-                if found == AMBIGUOUS:
+                found = [i for i in table.get(key, ()) if i not in claimed]
+                if len(found) > 1:
                     raise Fault(f"{name!r} fits several items of the project; name it by item id")
-                if found is not None:
-                    return self.items[found]
+                if found:
+                    return self.items[found[0]]
         if text is not None:
             digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-            found = self.by_text.get(digest)
-            if found is not None:
-                return self.items[found]
+            found_text = self.by_text.get(digest)
+            if found_text is not None:
+                return self.items[found_text]
         named = item_id or name or (text[:40] + "…" if text and len(text) > 40 else text)
         raise Fault(f"no item of the project matches {named!r}")
 
@@ -131,9 +141,14 @@ class Context:
         return self._index
 
     def find(
-        self, *, item_id: str | None = None, name: str | None = None, text: str | None = None
+        self,
+        *,
+        item_id: str | None = None,
+        name: str | None = None,
+        text: str | None = None,
+        claimed: frozenset[str] = frozenset(),
     ) -> ImportedItem:
-        return self.index.find(item_id=item_id, name=name, text=text)
+        return self.index.find(item_id=item_id, name=name, text=text, claimed=claimed)
 
     def tag(self, name: object) -> str:
         if not isinstance(name, str) or name not in self.tag_names:

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from server.labels_import.archive import after_folder, members
+from server.labels_import.archive import after_folder, claimed_ids, members
 from server.labels_import.context import Context
 from server.labels_import.records import Fault, Parsed, Problem, Record, Skipped
 from server.media.archives import Member
@@ -52,9 +52,10 @@ def parse(data: bytes, context: Context) -> Iterator[Parsed]:
             yield Skipped(member.name, f"neither legend.json nor a {FOLDER}/ PNG")
     by_value = {e.value: e.tag for e in legend if e.tag is not None and e.value != 0}
     by_colour = {_rgb(e.colour): e.value for e in legend if e.colour and e.tag is not None}
+    claimed = claimed_ids(files, context)
     for member in files:
         try:
-            yield _record(member, context, by_value, by_colour)
+            yield _record(member, context, by_value, by_colour, claimed)
         except Fault as exc:
             yield Problem(member.name, exc.message)
 
@@ -64,10 +65,14 @@ def _rgb(colour: str) -> int:
 
 
 def _record(
-    member: Member, context: Context, by_value: dict[int, str], by_colour: dict[int, int]
+    member: Member,
+    context: Context,
+    by_value: dict[int, str],
+    by_colour: dict[int, int],
+    claimed: frozenset[str],
 ) -> Record:
     path = after_folder(member.name, FOLDER) or member.name
-    item = context.find(name=path[: -len(".png")])
+    item = context.find(name=path[: -len(".png")], claimed=claimed)
     values = _values(member.data, by_colour)
     builder = context.builder(item)
     builder.mask(values, by_value)

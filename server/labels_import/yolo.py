@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 
-from server.labels_import.archive import after_folder, members
+from server.labels_import.archive import after_folder, claimed_ids, members
 from server.labels_import.context import Context
 from server.labels_import.records import Fault, Parsed, Problem, Record, Skipped
 from server.media.archives import Member
@@ -79,16 +79,17 @@ def parse(data: bytes, context: Context) -> Iterator[Parsed]:
             files.append(member)
         else:
             yield Skipped(member.name, "neither data.yaml nor a labels/ file")
+    claimed = claimed_ids(files, context)
     for member in files:
         try:
-            yield _record(member, names, context)
+            yield _record(member, names, context, claimed)
         except Fault as exc:
             yield Problem(member.name, exc.message)
 
 
-def _record(member: Member, names: list[str], context: Context) -> Record:
+def _record(member: Member, names: list[str], context: Context, claimed: frozenset[str]) -> Record:
     path = after_folder(member.name, "labels") or member.name
-    item = context.find(name=path.removesuffix(".txt"))
+    item = context.find(name=path.removesuffix(".txt"), claimed=claimed)
     width, height = item.width, item.height
     if width <= 0 or height <= 0:
         raise Fault(f"item {item.item_id} has no known size to scale normalized values by")
