@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from events.postgres_store import PostgresStore
 from events.projections.replay import WORKSPACE, rebuild
 from events.projections.workspace import snapshot
 from events.sqlite_store import SQLiteStore
@@ -42,7 +43,11 @@ class ProgressBar:
 
 
 async def reproject(db: str, name: str, fresh: bool) -> int:
-    store = await SQLiteStore.open(db)
+    store: SQLiteStore | PostgresStore
+    if db.startswith(("postgres://", "postgresql://")):
+        store = await PostgresStore.open(db)
+    else:
+        store = await SQLiteStore.open(db.removeprefix("sqlite:///"))
     try:
         total = await store.last_seq()
         saved = await store.load_checkpoint(name)
@@ -262,4 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "project":
         files = [(name, Path(name).read_bytes()) for name in args.files]
         return asyncio.run(import_files(args.project, files, args.actor))
-    return asyncio.run(reproject(args.db, args.model, fresh=not args.resume))
+    from server.settings import Settings
+
+    # DATABASE_URL, when set, names the log (as for the server).
+    database = Settings.from_env().database
+    return asyncio.run(reproject(database, args.model, fresh=not args.resume))

@@ -28,16 +28,18 @@ async def target(request: pytest.FixtureRequest) -> str:
 
 
 async def make_log(path: Path, events: int, clock: ManualClock | None = None) -> list[Recorded]:
-    """A SQLite log of a project and `events` tags over a few items, stamped 1 s apart."""
+    """A SQLite log of a project and `events` tags over a few items, appends 1 s apart."""
     store = await SQLiteStore.open(path, clock or ManualClock(step=1.0))
     try:
         if await store.last_seq() == 0:
             await create_project(store)
         start = await store.last_seq()
-        for index in range(start, start + events):
-            stream = f"item-p-{index % 7}"
+        # Appends of up to 50 events, over a few items (a durable commit each: keep them few).
+        for first in range(start, start + events, 50):
+            stream = f"item-p-{first // 50 % 7}"
+            batch = range(first, min(first + 50, start + events))
             version = await store.stream_version(stream)
-            await store.append(stream, [tagged(f"e{index}", f"t{index % 3}")], version)
+            await store.append(stream, [tagged(f"e{i}", f"t{i % 3}") for i in batch], version)
         await store.save_checkpoint("workspace", 3, b"state-at-3")
         return await read_everything(store)
     finally:
@@ -155,3 +157,16 @@ def test_the_command_copies_and_says_what_it_verified(
 
     assert main(["migrate", f"sqlite:///{tmp_path}/nothing.db", target]) == 1
     assert "no SQLite file there" in capsys.readouterr().err
+
+
+def test_reproject_rebuilds_from_the_postgresql_log_that_database_url_names(
+    tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "annolog.db"
+    asyncio.run(make_log(path, 30))
+    assert main(["migrate", str(path), target]) == 0
+    monkeypatch.setenv("DATABASE_URL", target)
+    monkeypatch.delenv("ANNOLOG_DATABASE", raising=False)
+    assert main(["--db", str(tmp_path / "unused.db"), "reproject"]) == 0
+    assert "workspace: rebuilt up to seq 31, 1 projects" in capsys.readouterr().out
+    assert not (tmp_path / "unused.db").exists()
