@@ -60,11 +60,14 @@ def item_view(state: ItemState) -> dict[str, Any]:
 
 
 async def item_state(request: Request) -> JSONResponse:
-    """An item's annotations now, or as of ?as_of=SEQ / ?at=TIME."""
+    """An item's annotations now (project.read), or as of ?as_of=SEQ / ?at=TIME (audit.read)."""
     found = services(request)
     principal = await caller(request)
     project_id, item = request.path_params["project"], request.path_params["item"]
     project = authorize(found, principal, project_id, "project.read")
+    if request.query_params.get("as_of") or request.query_params.get("at"):
+        # Going back in time is replay: the auditor's right, as for the item's history.
+        authorize(found, principal, project_id, "audit.read")
     if item not in project.items:
         raise NotFound(f"there is no item {item} in this project", field="item")
     until = await _as_of(request, found)

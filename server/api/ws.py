@@ -74,7 +74,7 @@ async def endpoint(websocket: WebSocket) -> None:
         raw = await asyncio.wait_for(_receive_text(websocket), timeout=30)
         hello = _decode(_hello, raw)
         assert isinstance(hello, Hello)
-        client = await _join(found, websocket, hello)
+        client, is_admin = await _join(found, websocket, hello)
     except (ApiError, TimeoutError) as exc:
         body = (
             exc.body()
@@ -94,7 +94,7 @@ async def endpoint(websocket: WebSocket) -> None:
             except ApiError as exc:
                 client.push(frame("reject", id=None, **exc.body()))
                 continue
-            await _handle(found, client, text)
+            await _handle(found, client, is_admin, text)
     except WebSocketDisconnect:
         pass
     finally:
@@ -114,7 +114,8 @@ async def _receive_text(websocket: WebSocket) -> str:
     return text
 
 
-async def _join(found: Services, websocket: WebSocket, hello: Hello) -> Client:
+async def _join(found: Services, websocket: WebSocket, hello: Hello) -> tuple[Client, bool]:
+    """Registers the client and catches it up; returns it and whether it is a global admin."""
     headers = dict(websocket.headers)
     if hello.token:
         headers["authorization"] = f"Bearer {hello.token}"
@@ -176,7 +177,7 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> Client:
     current = found.live.project(hello.project)
     client.push(page_frame(current, principal.session_id))
     client.push(progress_frame(hello.project, current))
-    return client
+    return client, principal.is_admin
 
 
 async def _drained(client: Client) -> bool:
@@ -198,18 +199,29 @@ def _same_origin(headers: dict[str, str]) -> bool:
     return urlsplit(origin).netloc == headers.get("host", "")
 
 
-async def _handle(found: Services, client: Client, text: str) -> None:
+def _require(found: Services, client: Client, is_admin: bool, permission: str) -> None:
+    """Each command checks the caller's role as it is now: it may have changed since hello."""
+    role = found.live.project(client.project).members.get(client.user)
+    if not allowed(role, is_admin, permission):
+        if role is None and not is_admin:
+            raise Forbidden(f"you are not a member of project {client.project}", field="project")
+        raise Forbidden(f"your role ({role}) does not allow {permission}", field="project")
+
+
+async def _handle(found: Services, client: Client, is_admin: bool, text: str) -> None:
     request_id: str | None = None
     try:
         command = _decode(_command, text)
         match command:
             case Watch(items=items):
+                _require(found, client, is_admin, "project.read")
                 project = found.live.project(client.project)
                 found.hub.watch(
                     client, [item_stream(client.project, i) for i in items if i in project.items]
                 )
             case Append(id=rid, item=item, events=events, expected_version=expected):
                 request_id = rid
+                _require(found, client, is_admin, "label")
                 recorded = await found.commands.append_gestures(
                     client.project, item, client.user, client.session, events, expected
                 )
@@ -224,6 +236,7 @@ async def _handle(found: Services, client: Client, text: str) -> None:
                     )
                 )
             case Heartbeat():
+                _require(found, client, is_admin, "label")
                 until = await found.commands.heartbeat(
                     client.project,
                     client.user,
