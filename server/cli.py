@@ -14,6 +14,7 @@ from events.postgres_store import PostgresStore
 from events.projections.replay import WORKSPACE, rebuild
 from events.projections.workspace import snapshot
 from events.sqlite_store import SQLiteStore
+from server.export import cli as export_cli
 
 DEFAULT_DB = "annolog.db"
 
@@ -250,12 +251,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     mig.add_argument("source", help="sqlite:///path/to/annolog.db")
     mig.add_argument("target", help="postgresql://user@host/database")
+    export_cli.add_parsers(commands)
     args = parser.parse_args(argv)
     if args.command == "migrate":
         return asyncio.run(migrate(args.source, args.target))
     if args.command == "demo" and args.db == DEFAULT_DB and "ANNOLOG_DATABASE" not in os.environ:
         args.db = "annolog-demo.db"
     _configure(args.db, args.media)
+    if args.command in export_cli.COMMANDS:
+        return export_cli.run(args)
     if args.command == "demo":
         return demo(args.host, args.port)
     if args.command == "serve":

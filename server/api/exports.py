@@ -10,7 +10,6 @@
 or unix seconds with a fraction (`1714564800.5`). See docs/export.md.
 """
 
-import datetime
 from collections.abc import AsyncIterator
 
 from starlette.datastructures import UploadFile
@@ -23,59 +22,21 @@ from server.errors import BadRequest, PayloadTooLarge
 from server.export.dicom_refs import uid_lookup
 from server.export.formats import formats_for
 from server.export.model import ExportOptions
+from server.export.options import INCLUDES, options_from, seq_of
 from server.export.run import export_chunks, pick_format
 from server.export.source import open_source
 from server.labels_import.run import IMPORTERS, import_labels
 from server.services import Services, services
 
-INCLUDES = {"drafts", "prelabels"}
-
-
-def parse_time(raw: str) -> float | None:
-    """Unix seconds from an ISO-8601 time or a decimal number with a point; None otherwise."""
-    if "." in raw and raw.replace(".", "", 1).isdigit():
-        return float(raw)
-    try:
-        moment = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.timestamp()
-
 
 async def resolve_as_of(found: Services, raw: str | None) -> int | None:
     """The seq `as_of` names (None: now)."""
-    if raw is None or raw in {"", "now"}:
-        return None
-    if raw.isdigit():
-        return int(raw)
-    at = parse_time(raw)
-    if at is None:
-        raise BadRequest(
-            "as_of must be a seq (digits) or a time (ISO-8601, or unix seconds like 1714564800.5)",
-            field="as_of",
-        )
-    return await found.store.seq_at(at)
+    return await seq_of(found.store, raw)
 
 
 def export_options(request: Request) -> ExportOptions:
     params = request.query_params
-    include = {part.strip() for part in params.get("include", "").split(",") if part.strip()}
-    unknown = include - INCLUDES
-    if unknown:
-        raise BadRequest(
-            f"include takes drafts and prelabels, not {', '.join(sorted(unknown))}",
-            field="include",
-        )
-    overlap = params.get("overlap", "all")
-    if overlap not in {"all", "majority"}:
-        raise BadRequest("overlap must be all or majority", field="overlap")
-    return ExportOptions(
-        include_drafts="drafts" in include,
-        include_prelabels="prelabels" in include,
-        overlap="majority" if overlap == "majority" else "all",
-    )
+    return options_from(params.get("include", ""), params.get("overlap", "all"))
 
 
 async def list_formats(request: Request) -> JSONResponse:
