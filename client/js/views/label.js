@@ -156,8 +156,13 @@ class LabelSession {
 
   /** Undo (or redo) through the server's history: the labeler's latest gesture on the items of
    * the last step, or on the item in view when this tab has no steps (e.g. after a reload). */
-  async undo(redo = false) {
-    if (this.busy) return;
+  undo(redo = false) {
+    // Presses queue up: two quick Ctrl+Z undo two gestures, in order.
+    this.undoChain = (this.undoChain || Promise.resolve()).then(() => this.undoOnce(redo));
+    return this.undoChain;
+  }
+
+  async undoOnce(redo) {
     this.busy = true;
     try {
       await this.live.drained();
@@ -222,7 +227,10 @@ class LabelSession {
 
   event(r) {
     const prefix = `item-${this.projectId}-`;
-    if (r.event.type === "queue.session_expired" && r.event.session_id === app.me.session) return;
+    if (r.event.type === "queue.session_expired" && r.event.session_id === app.me.session) {
+      if (this.page.items.length) this.notice({ kind: "reassigned", message: "Your lease lapsed while you were away: your page went back to the queue and may be handed to someone else." });
+      return;
+    }
     if (!r.stream.startsWith(prefix)) return;
     const item = r.stream.slice(prefix.length);
     if (!this.page.items.includes(item)) return;
