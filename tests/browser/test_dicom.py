@@ -114,7 +114,8 @@ def test_window_level_presets_frames_and_parity_with_the_server(page: Page, admi
     drag(page, image_to_screen(page, 30, 30), image_to_screen(page, 90, 80))
     wait_saved(page)
     drawn = admin_api.log(project, kind="annotation.box_drawn")
-    assert len(drawn) == 1 and drawn[0]["stream"].endswith(items["CT_small.dcm"])
+    assert len(drawn) == 1
+    assert drawn[0]["stream"].endswith(items["CT_small.dcm"])
     assert canvas.is_visible()
 
     # Multi-frame: paging shows another frame.

@@ -113,7 +113,8 @@ def test_ner_spans_offsets_selection_and_retag(page: Page, admin_api: Api) -> No
     by_id = {s["span_id"]: TEXT[s["start"] : s["end"]] for s in got}
     assert sorted(by_id[i] for i in retagged[0]["event"]["span_ids"]) == ["Zoe\u0308", "Zoë Müller"]
     tags = {TEXT[s["start"] : s["end"]]: s["tag"] for s in spans(admin_api, project, item)}
-    assert tags["Lovelace"] == "PERSON" and tags["Zoë Müller"] == "ORG"
+    assert tags["Lovelace"] == "PERSON"
+    assert tags["Zoë Müller"] == "ORG"
     # X removes one span.
     page.get_by_role("button", name="Remove span PLACE").first.click()
     wait_saved(page)

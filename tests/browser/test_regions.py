@@ -34,8 +34,10 @@ def test_boxes_draw_template_move_resize_lock_retag_delete(page: Page, admin_api
     drawn = gestures(admin_api, project)[-1]
     assert drawn["type"] == "annotation.box_drawn"
     assert drawn["tag"] == "cat"
-    assert abs(drawn["x"] - 20) < 1 and abs(drawn["y"] - 30) < 1
-    assert abs(drawn["w"] - 100) < 1.5 and abs(drawn["h"] - 60) < 1.5
+    assert abs(drawn["x"] - 20) < 1
+    assert abs(drawn["y"] - 30) < 1
+    assert abs(drawn["w"] - 100) < 1.5
+    assert abs(drawn["h"] - 60) < 1.5
 
     # Template: the size of the last box drawn, placed with one click.
     page.keyboard.press("t")
@@ -74,7 +76,8 @@ def test_boxes_draw_template_move_resize_lock_retag_delete(page: Page, admin_api
         "region_id": drawn["region_id"],
         "tag": "dog",
     }
-    assert events[-1]["type"] == "annotation.region_lock_toggled" and events[-1]["locked"]
+    assert events[-1]["type"] == "annotation.region_lock_toggled"
+    assert events[-1]["locked"]
     before = len(events)
     centre = (resized["x"] + 20, resized["y"] + 20)
     drag(page, image_to_screen(page, *centre), image_to_screen(page, centre[0] + 40, centre[1]))
@@ -123,7 +126,8 @@ def test_zoomed_boxes_stay_aligned(page: Page, admin_api: Api) -> None:
     drag(page, image_to_screen(page, 200, 150), image_to_screen(page, 210, 160))
     wait_saved(page)
     drawn = gestures(admin_api, project)[-1]
-    assert abs(drawn["x"] - 200) < 0.5 and abs(drawn["w"] - 10) < 0.5
+    assert abs(drawn["x"] - 200) < 0.5
+    assert abs(drawn["w"] - 10) < 0.5
 
 
 def test_polygons_draw_edit_points_move(page: Page, admin_api: Api) -> None:
@@ -149,7 +153,8 @@ def test_polygons_draw_edit_points_move(page: Page, admin_api: Api) -> None:
     page.mouse.click(*image_to_screen(page, 100, 50))
     wait_saved(page)
     added = gestures(admin_api, project)[-1]
-    assert added["type"] == "annotation.polygon_point_added" and added["index"] == 1
+    assert added["type"] == "annotation.polygon_point_added"
+    assert added["index"] == 1
     page.mouse.click(*image_to_screen(page, 150, 150))
     wait_saved(page)
     removed = gestures(admin_api, project)[-1]
@@ -164,7 +169,8 @@ def test_polygons_draw_edit_points_move(page: Page, admin_api: Api) -> None:
     wait_saved(page)
     moved = gestures(admin_api, project)[-1]
     assert moved["type"] == "annotation.polygon_moved"
-    assert abs(moved["dx"] - 20) < 1.5 and abs(moved["dy"] - 10) < 1.5
+    assert abs(moved["dx"] - 20) < 1.5
+    assert abs(moved["dy"] - 10) < 1.5
     drag(page, image_to_screen(page, 70, 60), image_to_screen(page, 60, 40))
     wait_saved(page)
     assert gestures(admin_api, project)[-1]["type"] == "annotation.polygon_point_moved"
@@ -186,7 +192,8 @@ def test_semantic_brush_eraser_and_polygon(page: Page, admin_api: Api) -> None:
     wait_saved(page)
     painted = gestures(admin_api, project)[-1]
     assert painted["type"] == "annotation.brush_painted"
-    assert painted["tag"] == "sky" and len(painted["points"]) >= 2
+    assert painted["tag"] == "sky"
+    assert len(painted["points"]) >= 2
     # Repaint part of it with another tag, erase a bit, and check the client's mask.
     page.keyboard.press("2")
     drag(page, image_to_screen(page, 60, 10), image_to_screen(page, 60, 30))
