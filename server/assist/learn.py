@@ -195,6 +195,7 @@ def _classification_round(job: RoundJob, features: Featurizer) -> RoundResult:
     unreadable += bad
     pool = [job.pool[i] for i in kept]
     proposals: list[tuple[str, PrelabelProposed]] = []
+    confident = 0
     logits = np.zeros((0, len(classes)), dtype=np.float32)
     if pool:
         out = predictor.predict(px)
@@ -208,13 +209,14 @@ def _classification_round(job: RoundJob, features: Featurizer) -> RoundResult:
                 tags, confidence_of = [classes[best]], float(p[best])
             if value is None or confidence_of < value or not tags:
                 continue
+            confident += 1
             proposal = PrelabelProposed(
                 round=job.round, model_hash=digest, confidence=_score(confidence_of), tags=tags
             )
             if _is_new(job, item.item_id, proposal):
                 proposals.append((item.item_id, proposal))
     pages = _pages(logits, [item.item_id for item in pool], job)
-    metrics.update(_pool_metrics(len(job.pool), len(proposals), len(unreadable)))
+    metrics.update(_pool_metrics(len(job.pool), confident, len(proposals), len(unreadable)))
     return RoundResult(data, digest, classes, value, metrics, proposals, pages, unreadable)
 
 
@@ -270,6 +272,7 @@ def _ner_round(job: RoundJob, features: Featurizer) -> RoundResult:
         if tokens:
             pool.append((item, tokens, x))
     proposals: list[tuple[str, PrelabelProposed]] = []
+    confident = 0
     if pool:
         probabilities = predictor.predict(np.concatenate([x for _, _, x in pool])).probabilities
         start = 0
@@ -280,6 +283,7 @@ def _ner_round(job: RoundJob, features: Featurizer) -> RoundResult:
             confidence_of = text_confidence(p)
             if value is None or confidence_of < value or not spans:
                 continue
+            confident += 1
             proposal = PrelabelProposed(
                 round=job.round,
                 model_hash=digest,
@@ -293,7 +297,7 @@ def _ner_round(job: RoundJob, features: Featurizer) -> RoundResult:
                 proposals.append((item.item_id, proposal))
     texts = text_features([reader.text(item) for item, _, _ in pool])
     pages = _pages(texts, [item.item_id for item, _, _ in pool], job)
-    metrics.update(_pool_metrics(len(job.pool), len(proposals), len(unreadable)))
+    metrics.update(_pool_metrics(len(job.pool), confident, len(proposals), len(unreadable)))
     return RoundResult(data, digest, model_tags, value, metrics, proposals, pages, unreadable)
 
 
@@ -322,11 +326,14 @@ def _threshold_metrics(threshold: Threshold) -> dict[str, float]:
     }
 
 
-def _pool_metrics(pool: int, proposed: int, unreadable: int) -> dict[str, float]:
+def _pool_metrics(pool: int, confident: int, proposed: int, unreadable: int) -> dict[str, float]:
+    """`confident`: pool items at or above the threshold; `proposed`: new proposals among
+    them (an item whose latest proposal already says the same gets none)."""
     return {
         "pool": float(pool),
+        "confident": float(confident),
         "proposed": float(proposed),
-        "pool_coverage": proposed / pool if pool else 0.0,
+        "pool_coverage": confident / pool if pool else 0.0,
         "unreadable": float(unreadable),
     }
 

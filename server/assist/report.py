@@ -40,6 +40,7 @@ def assist_report(
                 "heldout_accuracy": metrics.get("heldout_accuracy"),
                 "heldout_precision": metrics.get("heldout_precision") if met else None,
                 "pool": int(metrics.get("pool", 0)),
+                "confident": int(metrics.get("confident", metrics.get("proposed", 0))),
                 "proposed": int(metrics.get("proposed", 0)),
                 "coverage": metrics.get("pool_coverage", 0.0),
                 "accepted": accepted,

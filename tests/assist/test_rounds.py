@@ -114,3 +114,28 @@ async def test_clustered_pages_hold_similar_unlabeled_items(lab: Lab, worker: Wo
     shuffled = np.random.default_rng(0).permutation(len(flat))
     random_pages = [shuffled[i : i + 9].tolist() for i in range(0, len(flat), 9)]
     assert purity > 0.7 > page_purity(random_pages, classes) + 0.2
+
+
+async def test_a_later_round_proposes_only_where_its_proposal_changes(
+    lab: Lab, worker: Worker
+) -> None:
+    data = digit_pngs(450)
+    ids = [item for item, _, _ in data]
+    await lab.create("image_multiclass", DIGITS)
+    await lab.images(data)
+    await lab.label_truly(ids[:250])
+    await worker.run_until_idle()
+    await lab.label_truly(ids[250:313])
+    assert await worker.run_until_idle() == 1
+    second = project_of(worker).models[-1]
+    assert (second.round, second.labels_used) == (2, 313)
+    assert second.metrics["confident"] >= second.metrics["proposed"]
+    by_item: dict[str, list[PrelabelProposed]] = {}
+    for recorded in await lab.events(PrelabelProposed):
+        assert isinstance(recorded.event, PrelabelProposed)
+        by_item.setdefault(recorded.stream, []).append(recorded.event)
+    for proposals in by_item.values():
+        rounds = [p.round for p in proposals]
+        assert rounds == sorted(set(rounds)), "at most one proposal per item and round"
+        if len(proposals) == 2:
+            assert proposals[0].tags != proposals[1].tags, "round 2 re-proposed the same tags"
