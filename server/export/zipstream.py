@@ -6,8 +6,14 @@ directory, which must come last, goes to a spooled temporary file (memory up to 
 disk beyond) rather than a list, so that memory stays flat however many members there are.
 ZIP64 end records are written when there are more than 65,535 members or the archive passes
 4 GiB; a single member must stay under 4 GiB. Names are UTF-8 (flag bit 11).
+
+Which names were written is kept in a Bloom filter of fixed size, not a set, again so that
+memory stays flat: `taken` never misses a name written, and says yes to one never written
+about once in 200,000 at 100,000 members, which only costs that member a longer name (see
+`naming.member_path`). Keeping names unique is the caller's part.
 """
 
+import hashlib
 import struct
 import tempfile
 import time
@@ -29,6 +35,29 @@ MAX16 = 0xFFFF
 SPOOL_BYTES = 1 << 20
 PIECE = 64 * 1024
 UNIX_FILE = (0o100644 << 16) & 0xFFFFFFFF
+BLOOM_BITS = 8 * 2**20
+BLOOM_HASHES = 4
+
+
+class NameFilter:
+    """A Bloom filter of member names: no false "no", rare false "yes"."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray(BLOOM_BITS // 8)
+
+    def _positions(self, name: bytes) -> list[int]:
+        digest = hashlib.blake2b(name, digest_size=4 * BLOOM_HASHES).digest()
+        return [
+            int.from_bytes(digest[4 * i : 4 * i + 4], "little") % BLOOM_BITS
+            for i in range(BLOOM_HASHES)
+        ]
+
+    def add(self, name: bytes) -> None:
+        for position in self._positions(name):
+            self.bits[position >> 3] |= 1 << (position & 7)
+
+    def __contains__(self, name: bytes) -> bool:
+        return all(self.bits[p >> 3] & (1 << (p & 7)) for p in self._positions(name))
 
 
 def dos_time(moment: float) -> tuple[int, int]:
@@ -46,7 +75,7 @@ class ZipStream:
         self.out = out
         self.offset = 0
         self.count = 0
-        self.names: set[bytes] = set()
+        self.names = NameFilter()
         self._time, self._date = dos_time(time.time() if moment is None else moment)
         self._central: IO[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close() or discard()
             max_size=SPOOL_BYTES
@@ -54,13 +83,12 @@ class ZipStream:
         self._central_size = 0
 
     def taken(self, name: str) -> bool:
+        """Whether a member of this name may have been written (see the module's note)."""
         return name.encode("utf-8") in self.names
 
     def add(self, name: str, data: bytes, *, compress: bool = True) -> None:
-        """Adds one member; a name given twice is refused (ValueError)."""
+        """Adds one member, whose name the caller has made unique."""
         encoded = name.encode("utf-8")
-        if encoded in self.names:
-            raise ValueError(f"zip member {name!r} is written twice")
         self.names.add(encoded)
         if len(data) >= MAX32:
             raise ValueError(f"zip member {name!r} is 4 GiB or more")
@@ -147,10 +175,8 @@ class ZipStream:
                 0,
             )
         )
-        self.names.clear()
         yield
 
     def discard(self) -> None:
         """Lets go of the central directory's temporary file (the export was abandoned)."""
         self._central.close()
-        self.names.clear()
