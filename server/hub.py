@@ -14,8 +14,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from events.assist import ItemsClustered, PrelabelProposed
 from events.codec import encode_json
 from events.envelope import Recorded
+from events.project import ItemsImported
 from events.projections.workspace import ProjectState, Workspace
 from events.queue import (
     ItemSkipped,
@@ -132,6 +134,7 @@ class Hub:
         self._dirty: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._workspace_of: Callable[[], Workspace] = Workspace
+        self._counts: dict[str, QueueCounts] = {}
 
     def start(self, workspace_of: Callable[[], Workspace]) -> None:
         self._workspace_of = workspace_of
@@ -204,9 +207,19 @@ class Hub:
             return recorded.event.__class__.__name__ != "ItemsImported"
         return True
 
+    def counts(self, project_id: str, project: ProjectState) -> dict[str, int]:
+        """`queue_counts(project)` of a project of the live workspace, without a scan."""
+        counts = self._counts.get(project_id)
+        if counts is None or counts.project is not project:
+            counts = self._counts[project_id] = QueueCounts(project)
+        return counts.as_dict()
+
     def publish(self, recorded: Recorded, workspace: Workspace) -> None:
         """Hands one folded event to every client that may see it, encoded once."""
         project_id = recorded.stream.split("-", 2)[1]
+        counts = self._counts.get(project_id)
+        if counts is not None:
+            counts.update(recorded)
         clients = self.by_project.get(project_id)
         if not clients:
             return
@@ -226,13 +239,17 @@ class Hub:
         if project is None:
             return
         if isinstance(recorded.event, QUEUE_SESSION_EVENTS):
-            self._push_pages(recorded, project, clients)
+            self._push_pages(recorded, project, clients, self.counts(project_id, project))
             self._dirty.add(project_id)
         elif recorded.stream.startswith(("project-", "assist-")):
             self._dirty.add(project_id)
 
     def _push_pages(
-        self, recorded: Recorded, project: ProjectState, clients: Iterable[Client]
+        self,
+        recorded: Recorded,
+        project: ProjectState,
+        clients: Iterable[Client],
+        counts: dict[str, int],
     ) -> None:
         event = recorded.event
         session_id = getattr(event, "session_id", None)
@@ -256,7 +273,7 @@ class Hub:
                         message="There is nothing left to label in this project.",
                     )
                 )
-            client.push(page_frame(project, client.session))
+            client.push(page_frame(project, client.session, counts))
 
     async def _progress_loop(self) -> None:
         while True:
@@ -269,7 +286,7 @@ class Hub:
                 project = workspace.projects.get(project_id)
                 if project is None:
                     continue
-                message = progress_frame(project_id, project)
+                message = progress_frame(project_id, project, self.counts(project_id, project))
                 for client in self.by_project.get(project_id, ()):
                     client.push(message)
 
@@ -297,11 +314,16 @@ class Hub:
                     )
 
 
-def page_frame(project: ProjectState, session_id: str) -> str:
+def page_frame(project: ProjectState, session_id: str, counts: dict[str, int] | None = None) -> str:
     session = project.queue.sessions.get(session_id)
     items = project.queue.page_of(session_id)
     until = session.lease_until if session is not None and session.open else None
-    return frame("page", items=items, lease_until=until, counts=queue_counts(project))
+    return frame(
+        "page",
+        items=items,
+        lease_until=until,
+        counts=queue_counts(project) if counts is None else counts,
+    )
 
 
 def queue_counts(project: ProjectState) -> dict[str, int]:
@@ -329,7 +351,86 @@ def queue_counts(project: ProjectState) -> dict[str, int]:
     }
 
 
-def progress_frame(project_id: str, project: ProjectState) -> str:
+def progress_frame(
+    project_id: str, project: ProjectState, counts: dict[str, int] | None = None
+) -> str:
     return frame(
-        "progress", project=project_id, progress=project.progress, counts=queue_counts(project)
+        "progress",
+        project=project_id,
+        progress=project.progress,
+        counts=queue_counts(project) if counts is None else counts,
     )
+
+
+class QueueCounts:
+    """`queue_counts` of one live project, kept up to date from each folded event.
+
+    Counting prelabeled and clustered items by a scan of the open items costs milliseconds
+    on a large project, and the counts go out with every page. The items that can change
+    them are few and known: an item opens only by import, closes only by a submit, gets a
+    proposal only by PrelabelProposed; clusters change only by ItemsClustered.
+    """
+
+    def __init__(self, project: ProjectState) -> None:
+        self.project = project
+        queue = project.queue
+        self.prelabeled = {item for item in queue.open_items if _proposed(project, item)}
+        self.multiplicity: dict[str, int] = {}
+        self.clustered_open: set[str] = set()
+        self.clustered = 0
+        self._rebuild_clusters()
+
+    def _rebuild_clusters(self) -> None:
+        multiplicity: dict[str, int] = {}
+        if self.project.clusters is not None:
+            for cluster in self.project.clusters.clusters:
+                for item in cluster:
+                    multiplicity[item] = multiplicity.get(item, 0) + 1
+        open_items = self.project.queue.open_items
+        self.multiplicity = multiplicity
+        self.clustered_open = {item for item in multiplicity if item in open_items}
+        self.clustered = sum(multiplicity[item] for item in self.clustered_open)
+
+    def update(self, recorded: Recorded) -> None:
+        """Takes in one event, already folded into the project."""
+        event = recorded.event
+        open_items = self.project.queue.open_items
+        if isinstance(event, PageSubmitted):
+            for item in event.items:
+                if item not in open_items:
+                    self.prelabeled.discard(item)
+                    if item in self.clustered_open:
+                        self.clustered_open.discard(item)
+                        self.clustered -= self.multiplicity[item]
+        elif isinstance(event, ItemsImported):
+            for imported in event.items:
+                item = imported.item_id
+                if item not in open_items:
+                    continue
+                if _proposed(self.project, item):
+                    self.prelabeled.add(item)
+                if item in self.multiplicity and item not in self.clustered_open:
+                    self.clustered_open.add(item)
+                    self.clustered += self.multiplicity[item]
+        elif isinstance(event, PrelabelProposed):
+            item = recorded.stream.split("-", 2)[2]
+            if item in open_items:
+                self.prelabeled.add(item)
+        elif isinstance(event, ItemsClustered):
+            self._rebuild_clusters()
+
+    def as_dict(self) -> dict[str, int]:
+        project = self.project
+        return {
+            "open": len(project.queue.open_items),
+            "held": len(project.queue.holders),
+            "prelabeled": len(self.prelabeled),
+            "clustered": self.clustered,
+            "done": project.progress.done,
+            "total": project.progress.items,
+        }
+
+
+def _proposed(project: ProjectState, item: str) -> bool:
+    state = project.annotations.get(item)
+    return state is not None and state.latest_proposal is not None

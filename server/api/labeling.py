@@ -14,7 +14,6 @@ from events.projections.workspace import ProjectState
 from server.api.common import JSONResponse, authorize, caller, read_json, read_optional_json
 from server.api.openapi import accepts
 from server.errors import NotFound
-from server.hub import queue_counts
 from server.services import Services, services
 
 
@@ -48,7 +47,7 @@ def page_answer(found: Services, project_id: str, session: str, labeler: str) ->
         "items": items,
         "lease_until": held.lease_until if held is not None and held.open else None,
         "finished": not items and labeler in project.queue.exhausted,
-        "counts": queue_counts(project),
+        "counts": found.hub.counts(project_id, project),
         "seq": found.live.seq,
     }
 
