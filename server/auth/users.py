@@ -34,6 +34,11 @@ TOKEN_ID = re.compile(r"[0-9a-f]{16}")
 MAX_TOKEN = 128
 # argon2id with p=4 already keeps several cores busy; more hashes at once only queue for them.
 HASH_SLOTS = 2
+# A token's owner is remembered this long, so that a script's requests cost no database round
+# trip each. A revocation by this process takes effect at once; by another process (servers
+# sharing PostgreSQL) within this time.
+TOKEN_CACHE_SECONDS = 1.0
+TOKEN_CACHE_SIZE = 10_000
 T = TypeVar("T")
 
 
@@ -150,6 +155,8 @@ class BaseUserStore(ABC):
         self._slots = asyncio.Semaphore(HASH_SLOTS)
         self._dummy_hash: str | None = None
         self._closed = False
+        # SHA-256 of a token's secret -> (until, on time.monotonic(), token id, owner).
+        self._token_owners: dict[str, tuple[float, str, User]] = {}
 
     async def add_user(
         self, username: str, password: str, *, display_name: str = "", is_admin: bool = False
@@ -238,13 +245,25 @@ class BaseUserStore(ABC):
         """The owner of a live token with this secret, or None."""
         self._check_open()
         token_id = token_id_of(secret)
-        token = await self._token(token_id) if token_id else None
+        if token_id is None:
+            return None
+        digest = digest_of(secret)
+        now = time.monotonic()
+        known = self._token_owners.get(digest)
+        if known is not None and known[0] > now:
+            return known[2]
+        token = await self._token(token_id)
         if token is None or token.info.revoked_at is not None:
             return None
-        if not hmac.compare_digest(token.digest, digest_of(secret)):
+        if not hmac.compare_digest(token.digest, digest):
             return None
         account = await self._account(token.info.username)
-        return account.user if account else None
+        if account is None:
+            return None
+        if len(self._token_owners) >= TOKEN_CACHE_SIZE:
+            self._token_owners.clear()
+        self._token_owners[digest] = (now + TOKEN_CACHE_SECONDS, token_id, account.user)
+        return account.user
 
     async def list_tokens(self, username: str) -> list[TokenInfo]:
         """A user's tokens, revoked ones included, oldest first."""
@@ -260,6 +279,9 @@ class BaseUserStore(ABC):
         self._check_open()
         if not TOKEN_ID.fullmatch(token_id) or not await self._revoke(token_id, self._clock()):
             raise UnknownToken(token_id)
+        for digest, (_, known_id, _) in list(self._token_owners.items()):
+            if known_id == token_id:
+                del self._token_owners[digest]
 
     async def close(self) -> None:
         """Releases the store; calls after this raise StoreClosed."""
