@@ -3,13 +3,23 @@
 Decisions on one stream are serialized in this process by a lock per stream, and appended
 with the version they were taken on, so a decision taken on stale state (another process
 appended first) fails with a ConcurrencyError and is retried on the newer state.
+
+A project's queue stream is where every labeler's page requests and submits meet, and one
+decision per commit (and fold) would serialize them all behind the disk. So the decisions
+waiting for a queue stream are taken together, in turn, and appended as one batch at the
+version they saw. Each of them reads only its own session's part of the queue, never changed
+by another decision of the batch (one decision per session per batch), plus which items are
+free to hand out: the items that earlier decisions of the batch handed out are passed along
+as taken. What the others release or submit is not seen until the next batch, which only
+makes fewer items free. A decision that reads the whole queue (the reaper's) goes alone.
 """
 
 import asyncio
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence, Set
+from dataclasses import dataclass, field
 from typing import cast
 
 from events.annotation import (
@@ -22,7 +32,7 @@ from events.annotation import (
 from events.envelope import IncomingEvent, NewEvent, Recorded
 from events.errors import ConcurrencyError, EventLogError
 from events.projections.workspace import ProjectState
-from events.queue import ItemsReleased
+from events.queue import ItemsReleased, PageAssigned
 from events.store import EventStore
 from events.streams import item_stream, project_stream, queue_stream
 from events.vocabulary import AnyEvent
@@ -32,10 +42,24 @@ from server.errors import ApiError, Conflict, NotFound, Unprocessable, from_log_
 from server.live import LiveModel
 
 RETRIES = 5
+QueueDecision = Callable[[ProjectState, Set[str]], Sequence[AnyEvent]]
 
 
 def new_event_id() -> str:
     return uuid.uuid4().hex
+
+
+@dataclass
+class _Waiting:
+    """A decision on a queue stream waiting for its batch."""
+
+    decide: QueueDecision
+    actor: str
+    session: str
+    alone: bool
+    future: asyncio.Future[list[Recorded]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 class Commands:
@@ -48,6 +72,7 @@ class Commands:
         self.live = live
         self.clock = clock
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._waiting: defaultdict[str, deque[_Waiting]] = defaultdict(deque)
 
     async def _decide_and_append(
         self,
@@ -112,16 +137,106 @@ class Commands:
         project_id: str,
         actor: str,
         session: str,
-        decide: Callable[[ProjectState], Sequence[AnyEvent]],
+        decide: QueueDecision,
+        alone: bool = False,
     ) -> list[Recorded]:
+        """Appends queue events decided on the project, in a batch with other sessions' ones.
+
+        `decide(project, taken)` must read and change only `session`'s part of the queue and
+        must not hand out the items in `taken`; with `alone`, it may read anything, and runs
+        in a batch of its own (taken is then empty).
+        """
         self.live.project(project_id)  # NotFound before any lock is taken
-        return await self._decide_and_append(
-            queue_stream(project_id),
-            lambda: self.live.project(project_id).queue.version,
-            lambda: decide(self.live.project(project_id)),
-            actor,
-            session,
-        )
+        stream = queue_stream(project_id)
+        waiting = _Waiting(decide, actor, session, alone)
+        queued = self._waiting[stream]
+        queued.append(waiting)
+        try:
+            async with self._locks[stream]:
+                # Whoever holds the lock decides for everyone waiting, so this one's batch
+                # may already be done.
+                while not waiting.future.done():
+                    await self._queue_batch(project_id, stream, queued)
+        except BaseException:
+            if waiting in queued:
+                queued.remove(waiting)
+            raise
+        return waiting.future.result()
+
+    async def _queue_batch(self, project_id: str, stream: str, queued: deque[_Waiting]) -> None:
+        """Decides and appends the next batch of waiting queue decisions, and answers them."""
+        batch: list[_Waiting] = []
+        sessions: set[str] = set()
+        for waiting in list(queued):
+            if waiting.alone:
+                if not batch:
+                    batch.append(waiting)
+                    queued.remove(waiting)
+                break
+            if waiting.session in sessions:
+                continue  # its session's earlier decision must be folded in first
+            sessions.add(waiting.session)
+            batch.append(waiting)
+            queued.remove(waiting)
+        try:
+            await self._decide_batch(project_id, stream, batch)
+        except Exception as exc:
+            for waiting in batch:
+                if not waiting.future.done():
+                    waiting.future.set_exception(exc)
+        finally:
+            for waiting in batch:
+                if not waiting.future.done():
+                    waiting.future.set_exception(Conflict("interrupted; try again"))
+
+    async def _decide_batch(self, project_id: str, stream: str, batch: list[_Waiting]) -> None:
+        for attempt in range(RETRIES):
+            project = self.live.project(project_id)
+            version = project.queue.version
+            taken: set[str] = set()
+            decided: list[tuple[_Waiting, list[NewEvent]]] = []
+            for waiting in batch:
+                if waiting.future.done():
+                    continue
+                try:
+                    events = waiting.decide(project, taken)
+                except Exception as exc:
+                    waiting.future.set_exception(exc)
+                    continue
+                for event in events:
+                    if isinstance(event, PageAssigned):
+                        taken.update(event.items)
+                news = [
+                    NewEvent(
+                        event_id=new_event_id(),
+                        event=event,
+                        actor=waiting.actor,
+                        session=waiting.session,
+                    )
+                    for event in events
+                ]
+                decided.append((waiting, news))
+            appended = [new for _, news in decided for new in news]
+            if not appended:
+                for waiting, _ in decided:
+                    waiting.future.set_result([])
+                return
+            try:
+                recorded = await self.store.append(stream, appended, version)
+            except ConcurrencyError:
+                if attempt == RETRIES - 1:
+                    raise Conflict(f"{stream} keeps changing; try again", field="stream") from None
+                # Another process appended first: wait until we have folded its events.
+                await self.live.wait_for(await self.store.last_seq())
+                continue
+            except EventLogError as exc:
+                raise from_log_error(exc) from exc
+            await self.live.wait_for(recorded[-1].seq)
+            start = 0
+            for waiting, news in decided:
+                waiting.future.set_result(recorded[start : start + len(news)])
+                start += len(news)
+            return
 
     # The labeler's side.
 
@@ -133,7 +248,9 @@ class Commands:
             project_id,
             labeler,
             session,
-            lambda p: queue_rules.next_page(p, session, labeler, self.clock(), page_size),
+            lambda p, taken: queue_rules.next_page(
+                p, session, labeler, self.clock(), page_size, taken
+            ),
         )
         return self.live.project(project_id).queue.page_of(session)
 
@@ -231,7 +348,7 @@ class Commands:
             project_id,
             labeler,
             session,
-            lambda p: queue_rules.submit_page(p, session, labeler, items, self.clock()),
+            lambda p, _: queue_rules.submit_page(p, session, labeler, items, self.clock()),
         )
 
     async def skip(self, project_id: str, labeler: str, session: str, item: str) -> list[Recorded]:
@@ -239,7 +356,7 @@ class Commands:
             project_id,
             labeler,
             session,
-            lambda p: queue_rules.skip_item(p, session, labeler, item, self.clock()),
+            lambda p, _: queue_rules.skip_item(p, session, labeler, item, self.clock()),
         )
 
     async def switch_layout(
@@ -267,7 +384,7 @@ class Commands:
                 project_id,
                 labeler,
                 session,
-                lambda p: (
+                lambda p, _: (
                     [
                         ItemsReleased(
                             session_id=session,
@@ -290,7 +407,7 @@ class Commands:
             project_id,
             labeler,
             session,
-            lambda p: queue_rules.renew(p, session, self.clock(), record_every),
+            lambda p, _: queue_rules.renew(p, session, self.clock(), record_every),
         )
         found = self.live.project(project_id).queue.sessions.get(session)
         return found.lease_until if found is not None and found.open else None
@@ -300,7 +417,7 @@ class Commands:
         for project_id, project in list(self.live.workspace.projects.items()):
             if session in project.queue.sessions:
                 await self.queue_events(
-                    project_id, labeler, session, lambda p: queue_rules.sign_out(p, session)
+                    project_id, labeler, session, lambda p, _: queue_rules.sign_out(p, session)
                 )
 
     async def expire_leases(self) -> list[Recorded]:
@@ -310,6 +427,10 @@ class Commands:
         for project_id, project in list(self.live.workspace.projects.items()):
             if project.queue.expired_sessions(now):
                 recorded += await self.queue_events(
-                    project_id, "system", "reaper", lambda p: queue_rules.expire(p, self.clock())
+                    project_id,
+                    "system",
+                    "reaper",
+                    lambda p, _: queue_rules.expire(p, self.clock()),
+                    alone=True,
                 )
         return recorded

@@ -4,6 +4,8 @@ Leases are times stamped by the server into events (`lease_until`), so expiry ca
 after a restart from the log alone.
 """
 
+from collections.abc import Set
+
 import msgspec
 
 from events.queue import (
@@ -46,17 +48,28 @@ class QueueState(msgspec.Struct, kw_only=True):
         session = self.sessions.get(session_id)
         return list(session.page) if session is not None and session.open else []
 
-    def available_for(self, labeler: str, overlap: int, limit: int) -> list[str]:
-        """Items this labeler may be handed now: not done, not theirs before, not fully held."""
+    def available_for(
+        self, labeler: str, overlap: int, limit: int, exclude: Set[str] = frozenset()
+    ) -> list[str]:
+        """Items this labeler may be handed now: not done, not theirs before, not fully held
+        (and not in `exclude`)."""
         found: list[str] = []
+        submitted_of, holders_of, skipped_of = (
+            self.submitted.get,
+            self.holders.get,
+            self.skipped.get,
+        )
         for item in self.open_items:
-            submitted = self.submitted.get(item, ())
-            holders = self.holders.get(item, {})
-            if len(submitted) + len(holders) >= overlap:
+            holders = holders_of(item)
+            submitted = submitted_of(item, ())
+            if holders is not None:
+                if len(submitted) + len(holders) >= overlap or labeler in holders.values():
+                    continue
+            elif len(submitted) >= overlap:
                 continue
-            if labeler in submitted or labeler in holders.values():
+            if labeler in submitted or item in exclude:
                 continue
-            if labeler in self.skipped.get(item, ()):
+            if labeler in skipped_of(item, ()):
                 continue
             found.append(item)
             if len(found) == limit:

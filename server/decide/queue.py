@@ -6,7 +6,7 @@ with the queue stream's version as expected version, so two decisions taken on t
 state cannot both land.
 """
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 from events.projections.drafts import Draft
 from events.projections.workspace import ProjectState
@@ -39,15 +39,21 @@ def open_lease(
 
 
 def next_page(
-    project: ProjectState, session_id: str, labeler: str, now: float, page_size: int | None = None
+    project: ProjectState,
+    session_id: str,
+    labeler: str,
+    now: float,
+    page_size: int | None = None,
+    taken: Set[str] = frozenset(),
 ) -> list[QueueEvent]:
-    """Events that give the labeler a page: their unfinished one if any, else fresh items."""
+    """Events that give the labeler a page: their unfinished one if any, else fresh items
+    (none of `taken`: items just handed out by decisions not yet folded in)."""
     events = open_lease(project, session_id, labeler, now)
     session = project.queue.sessions.get(session_id)
     if not events and session is not None and session.page:
         return []
     size = page_size or project.settings.page_size
-    candidates = project.queue.available_for(labeler, project.settings.overlap, 10 * size)
+    candidates = project.queue.available_for(labeler, project.settings.overlap, 10 * size, taken)
     items, source = order_for_page(project, candidates, size)
     if not items:
         return [*events, QueueExhausted(session_id=session_id, labeler=labeler)]
