@@ -91,7 +91,7 @@ class Server:
             "ANNOLOG_MEDIA_DIR": str(database.parent / "media"),
             "ANNOLOG_SECRET_KEY": "bench-secret-key-0123456789abcdef",
             "OPENBLAS_NUM_THREADS": "1",
-            "PYTHONPATH": str(REPO),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

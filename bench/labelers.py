@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -396,6 +397,11 @@ async def main_async(args: argparse.Namespace) -> None:
                     accounts, Path(tmp) / f"n{n}-r{run}", n, warmup, seconds, seed=run
                 )
                 show(result, f"run {run + 1}")
+                if args.keep is not None:
+                    args.keep.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(
+                        Path(tmp) / f"n{n}-r{run}" / "annolog.db", args.keep / f"n{n}-r{run}.db"
+                    )
                 results.append(result)
             medians.append(median_of(results))
             show(medians[-1], "median")
@@ -432,6 +438,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, help="runs per N (default 3)")
     parser.add_argument("--seconds", type=float, help="measured seconds per run (default 20)")
     parser.add_argument("--warmup", type=float, help="seconds before measuring (default 2)")
+    parser.add_argument("--keep", type=Path, help="copy each run's database into this folder")
     asyncio.run(main_async(parser.parse_args()))
 
 
