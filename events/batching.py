@@ -61,11 +61,31 @@ class BatchingStore(ABC):
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
-                batch = self._pending[:MAX_BATCH_APPENDS]
-                del self._pending[:MAX_BATCH_APPENDS]
-                await self._commit_and_ack(batch)
+                try:
+                    await self._begin_batch()
+                except Exception as exc:
+                    self._fail(self._take(), exc)
+                    continue
+                await self._commit_and_ack(self._take())
             if self._closed:
                 return
+
+    def _take(self) -> list[tuple[Prepared, asyncio.Future[list[Recorded]]]]:
+        batch = self._pending[:MAX_BATCH_APPENDS]
+        del self._pending[:MAX_BATCH_APPENDS]
+        return batch
+
+    async def _begin_batch(self) -> None:
+        """Called before a batch is taken from the queue. A backend shared with other
+        processes waits here for its turn to write, so appends arriving meanwhile join the batch.
+        """
+        return None
+
+    @staticmethod
+    def _fail(batch: list[tuple[Prepared, asyncio.Future[list[Recorded]]]], exc: Exception) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(exc)
 
     async def _commit_and_ack(
         self, batch: list[tuple[Prepared, asyncio.Future[list[Recorded]]]]
@@ -75,9 +95,7 @@ class BatchingStore(ABC):
         try:
             plan = await self._commit([prepared for prepared, _ in batch], self._last_seq, now)
         except Exception as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+            self._fail(batch, exc)
             return
         if plan.rows:
             self._committed(plan)

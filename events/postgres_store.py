@@ -77,11 +77,19 @@ WRITER_SETTINGS = {
 }
 
 LAST = "SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1"
-VERSIONS = (
-    "SELECT u.stream, coalesce((SELECT max(version) FROM events e WHERE e.stream = u.stream), 0)"
-    " FROM unnest($1::text[]) AS u(stream)"
-)
-EXISTING = "SELECT body FROM events WHERE event_id = ANY($1::text[])"
+# Everything a batch is planned against, in one round trip while the lock is held: the log's
+# last seq and stamp, the versions of the streams named (in the order given), and the stored
+# envelopes of the event ids that are already in the log.
+STATE = """
+SELECT
+    (SELECT seq FROM events ORDER BY seq DESC LIMIT 1),
+    (SELECT at FROM events ORDER BY seq DESC LIMIT 1),
+    ARRAY(
+        SELECT coalesce((SELECT max(version) FROM events e WHERE e.stream = u.stream), 0)
+        FROM unnest($1::text[]) WITH ORDINALITY AS u(stream, position) ORDER BY position
+    ),
+    ARRAY(SELECT body FROM events WHERE event_id = ANY($2::text[]))
+"""
 INSERT = """
 WITH written AS (
     INSERT INTO events (seq, stream, version, event_id, type, actor, at, body)
@@ -119,15 +127,14 @@ async def write_batch(
     conn: asyncpg.Connection, batch: Sequence[Prepared], now: float, channel: str
 ) -> BatchPlan:
     """Plans and inserts one group commit; the caller holds the append lock (see above)."""
-    last = await conn.fetchrow(LAST)
-    last_seq, last_at = (last["seq"], last["at"]) if last else (0, 0.0)
-    streams = {p.stream for p in batch} | {project_stream(p.name.project) for p in batch}
-    versions: dict[str, int] = {
-        stream: version for stream, version in await conn.fetch(VERSIONS, list(streams))
-    }
+    streams = list({p.stream for p in batch} | {project_stream(p.name.project) for p in batch})
     ids = [new.event_id for prepared in batch for new in prepared.events]
+    last_seq, last_at, stream_versions, bodies = await conn.fetchrow(STATE, streams, ids)
+    if last_seq is None:
+        last_seq, last_at = 0, 0.0
+    versions = dict(zip(streams, stream_versions, strict=True))
     found: dict[str, Recorded] = {}
-    for (body,) in await conn.fetch(EXISTING, ids):
+    for body in bodies:
         recorded = decode_recorded(body)
         found[recorded.event_id] = recorded
     plan = plan_batch(
@@ -209,17 +216,35 @@ class PostgresStore(BatchingStore):
 
     # Appends
 
-    async def _commit(self, batch: Sequence[Prepared], last_seq: int, now: float) -> BatchPlan:
-        # `last_seq` is only what this process committed last; the log's is read under the lock.
+    async def _begin_batch(self) -> None:
+        # The lock is taken before the batch is: appends that arrive while another process
+        # holds it join this batch, so group commit holds up under contention.
         for attempt in range(2):
             conn = self._writer_conn
             if conn is None or conn.is_closed():
                 conn = self._writer_conn = await asyncpg.connect(
                     self._dsn, server_settings=WRITER_SETTINGS
                 )
-            committing = False
             try:
                 await conn.execute(begin_append_sql(self.append_key))
+                return
+            except CONNECTION_LOST:
+                conn.terminate()  # a server restart or a cut connection: once more, afresh
+                if attempt == 1:
+                    raise
+            except BaseException:
+                await self._abandon(conn)
+                raise
+
+    async def _commit(self, batch: Sequence[Prepared], last_seq: int, now: float) -> BatchPlan:
+        # `last_seq` is only what this process committed last; the log's is read under the lock.
+        for attempt in range(2):
+            if attempt:
+                await self._begin_batch()
+            conn = self._writer_conn
+            assert conn is not None
+            committing = False
+            try:
                 plan = await write_batch(conn, batch, now, self.channel)
                 committing = True
                 await conn.execute("COMMIT")
@@ -227,19 +252,23 @@ class PostgresStore(BatchingStore):
             except CONNECTION_LOST:
                 conn.terminate()
                 # Before COMMIT was sent nothing can have been written: one more try on a fresh
-                # connection (the server restarted, or an idle connection was cut). A COMMIT
-                # that lost its answer may have happened: the callers hear the error and retry
-                # with the same event ids, which the log recognises.
+                # connection. A COMMIT that lost its answer may have happened: the callers hear
+                # the error and retry with the same event ids, which the log recognises.
                 if committing or attempt == 1:
                     raise
             except BaseException:
-                try:
-                    if not conn.is_closed() and conn.is_in_transaction():
-                        await conn.execute("ROLLBACK")
-                except Exception:
-                    conn.terminate()  # the next batch connects afresh
+                await self._abandon(conn)
                 raise
         raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _abandon(conn: asyncpg.Connection) -> None:
+        """Rolls back whatever the writer had begun, or drops the connection if it cannot."""
+        try:
+            if not conn.is_closed() and conn.is_in_transaction():
+                await conn.execute("ROLLBACK")
+        except Exception:
+            conn.terminate()  # the next batch connects afresh
 
     def _committed(self, plan: BatchPlan) -> None:
         events = [row.recorded for row in plan.rows]
