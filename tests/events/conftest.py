@@ -66,8 +66,12 @@ OPENERS: dict[str, Opener] = {
     "sqlite": _open_sqlite,
     "postgres": _open_postgres,
 }
-BACKENDS = tuple(OPENERS)
-DURABLE = ("sqlite", "postgres")
+# PostgreSQL runs carry the `postgres` mark (they start a server): `-m "not postgres"` for speed.
+BACKENDS = tuple(
+    pytest.param(name, marks=pytest.mark.postgres) if name == "postgres" else name
+    for name in OPENERS
+)
+DURABLE = ("sqlite", pytest.param("postgres", marks=pytest.mark.postgres))
 
 
 @dataclass

@@ -23,6 +23,8 @@ from events.queue import SessionOpened
 from tests.events.conftest import ManualClock, create_project, read_everything, tagged
 from tests.pg import schema_dsn, server
 
+pytestmark = pytest.mark.postgres
+
 TIMEOUT = 10
 
 

@@ -11,6 +11,8 @@ import pytest
 from server.leadership import AdvisoryLeadership, SoleLeader, leadership_for
 from tests.pg import schema_dsn
 
+pytestmark = pytest.mark.postgres
+
 RETRY = 0.05
 TIMEOUT = 10
 

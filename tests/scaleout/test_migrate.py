@@ -19,6 +19,8 @@ from tests.events.conftest import ManualClock, create_project, read_everything, 
 from tests.pg import database_dsn
 from tests.server.auth.conftest import LIGHT
 
+pytestmark = pytest.mark.postgres
+
 PASSWORD = "correct horse battery"
 
 

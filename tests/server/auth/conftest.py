@@ -65,7 +65,12 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "annolog.db"
 
 
-@pytest.fixture(params=sorted(OPENERS))
+@pytest.fixture(
+    params=[
+        pytest.param(name, marks=pytest.mark.postgres) if name == "postgres" else name
+        for name in sorted(OPENERS)
+    ]
+)
 async def users(
     request: pytest.FixtureRequest, db_path: Path, clock: ManualClock
 ) -> AsyncIterator[BaseUserStore]:

@@ -16,6 +16,8 @@ from server.auth.postgres_users import PostgresUserStore
 from tests.pg import schema_dsn
 from tests.server.auth.conftest import LIGHT, ManualClock
 
+pytestmark = pytest.mark.postgres
+
 PASSWORD = "correct horse battery"
 
 
