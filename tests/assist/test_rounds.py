@@ -4,6 +4,7 @@ import hashlib
 
 import numpy as np
 
+from events.annotation import TagApplied
 from events.assist import ItemsClustered, ModelTrained, PrelabelProposed
 from models.clustering import page_purity
 from models.image_features import image_features
@@ -139,3 +140,41 @@ async def test_a_later_round_proposes_only_where_its_proposal_changes(
         assert rounds == sorted(set(rounds)), "at most one proposal per item and round"
         if len(proposals) == 2:
             assert proposals[0].tags != proposals[1].tags, "round 2 re-proposed the same tags"
+
+
+async def test_a_lower_target_precision_prelabels_more(lab: Lab, worker: Worker) -> None:
+    data = digit_pngs(300)
+    ids = [item for item, _, _ in data]
+    strict, loose = Lab(lab.store, lab.media, "strict"), Lab(lab.store, lab.media, "loose")
+    for team, target in ((strict, 0.99), (loose, 0.8)):
+        await team.create("image_multiclass", DIGITS, target=target)
+        await team.images(data)
+        await team.label_truly(ids[:150])
+    await worker.run_until_idle()
+    high, low = (project_of(worker, p).models[0] for p in ("strict", "loose"))
+    assert high.metrics["target_precision"] == 0.99
+    assert low.metrics["target_precision"] == 0.8
+    assert low.threshold <= high.threshold
+    assert low.metrics["confident"] > high.metrics["confident"]
+    assert low.metrics["heldout_lower_bound"] >= 0.8
+
+
+async def test_several_tags_per_image(lab: Lab, worker: Worker) -> None:
+    data = digit_pngs(200)
+    tags = {
+        d: ["even" if int(d) % 2 == 0 else "odd", "high" if int(d) >= 5 else "low"] for d in DIGITS
+    }
+    await lab.create("image_multilabel", ["even", "odd", "high", "low"])
+    await lab.images(data)
+    await lab.label(
+        [(item, [TagApplied(tag=t) for t in tags[truth]]) for item, _, truth in data[:150]]
+    )
+    assert await worker.run_until_idle() == 1
+    (trained,) = project_of(worker).models
+    assert trained.classes == ["even", "odd", "high", "low"]
+    assert trained.metrics["heldout_accuracy"] > 0.3
+    for recorded in await lab.events(PrelabelProposed):
+        proposal = recorded.event
+        assert isinstance(proposal, PrelabelProposed)
+        assert proposal.tags, "a proposal proposes at least one tag"
+        assert proposal.confidence >= trained.threshold
