@@ -20,9 +20,16 @@ twice (and, from the labelers' side, an item that was on more than `overlap` lab
 Figures are medians of the runs for each N. Targets (issue 3), at 50 labelers on the 2-core
 machine: >= 400 items/s, next-page p99 <= 50 ms, zero duplicates.
 
+With `--database postgresql://...` every N also runs against PostgreSQL with 1, 2 and 4 web
+processes (`--processes`) on one database (a fresh copy of the accounts per run), the labelers
+spread over the processes (each keeps to one, as behind a sticky proxy); the figures are the
+same, with the ratio of items/s to the SQLite run and the 409 conflicts (a page decision that
+lost five races in a row to another process, asked again).
+
     python bench/labelers.py               # N = 10, 50, 200; 3 runs of 20 s each
     python bench/labelers.py --quick       # N = 10, 50; 1 run of 5 s each
     python bench/labelers.py --labelers 50 --runs 5 --seconds 30
+    python bench/labelers.py --database postgresql://postgres@127.0.0.1:5432/postgres
 """
 
 import argparse
@@ -49,6 +56,8 @@ from common import (
     own_cpu,
     percentile,
 )
+from postgres import fresh_database, server_settings
+from postgres import log_bodies as pg_log_bodies
 
 from events.codec import decode_recorded
 from events.queue import (
@@ -59,6 +68,7 @@ from events.queue import (
     SessionClosed,
     SessionExpired,
 )
+from server.migrate import migrate_sqlite_to_postgres
 
 PROJECT = "bench_text"
 TAGS = ["world", "sports", "business", "science", "health"]
@@ -72,6 +82,9 @@ TARGET_ITEMS_PER_SECOND = 400
 TARGET_NEXT_P99_MS = 50
 GESTURE = b'{"events":[{"event_id":"%s-%d","event":{"type":"annotation.tag_applied","tag":"%s"}}]}'
 PEER = "Label Studio 1.23 here: 1-3 annotations/s, next task p50 21-31 s, 12-18% duplicates"
+PROCESSES = [1, 2, 4]
+ACCOUNTS_DATABASE = "annolog_bench_accounts"
+RUN_DATABASE = "annolog_bench_run"
 
 
 @dataclass
@@ -97,6 +110,7 @@ class Stats:
     gesture_ms: list[float] = field(default_factory=list)
     submitted: int = 0
     finished: int = 0
+    conflicts: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -116,6 +130,7 @@ class RunResult:
     client_cpu_share: float
     frames_per_s: float
     errors: int
+    conflicts: int = 0
 
 
 def jsonl_items(count: int, seed: int) -> bytes:
@@ -183,6 +198,9 @@ async def label(labeler: Labeler, stats: Stats, start: float, deadline: float, s
         began = perf()
         status, body = await http.request("POST", page_path)
         ended = perf()
+        if status == 409 and b'"conflict"' in body:
+            stats.conflicts += 1  # another process kept deciding on the queue first: again
+            continue
         if status != 200:
             stats.errors.append(f"page {status} {body[:200]!r}")
             return
@@ -219,7 +237,7 @@ async def label(labeler: Labeler, stats: Stats, start: float, deadline: float, s
             stats.submitted += len(json.loads(body)["submitted"])
 
 
-def duplicates_in_log(database: Path, labelers: list[Labeler]) -> int:
+def duplicates_in_log(bodies: list[bytes], labelers: list[Labeler]) -> int:
     """Items held by more sessions at once than the overlap, or handed twice to one labeler,
     from the log; plus items that were on more than `overlap` labelers' pages, as they saw it
     (no item is skipped or expires here, so each item should reach exactly one labeler)."""
@@ -229,7 +247,7 @@ def duplicates_in_log(database: Path, labelers: list[Labeler]) -> int:
     handed: dict[str, set[str]] = {}
     submitted: dict[str, int] = {}
     queue = f"queue-{PROJECT}"
-    for body in log_bodies(database):
+    for body in bodies:
         recorded = decode_recorded(body)
         if recorded.stream != queue:
             continue
@@ -268,11 +286,26 @@ def duplicates_in_log(database: Path, labelers: list[Labeler]) -> int:
 
 
 async def run_once(
-    accounts: Accounts, directory: Path, n: int, warmup: float, seconds: float, seed: int
+    accounts: Accounts,
+    directory: Path,
+    n: int,
+    warmup: float,
+    seconds: float,
+    seed: int,
+    postgres: str | None = None,
+    processes: int = 1,
 ) -> RunResult:
-    database = copy_accounts(accounts, directory)
-    server = Server(database)
-    await server.start()
+    if postgres is None:
+        database = copy_accounts(accounts, directory)
+        servers = [Server(database)]
+    else:
+        # A copy of the accounts' database; every process serves it, media shared.
+        await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+        url = await fresh_database(postgres, RUN_DATABASE, template=ACCOUNTS_DATABASE)
+        env = {"DATABASE_URL": url, "ANNOLOG_MEDIA_DIR": str(directory / "media")}
+        servers = [Server(directory / "unused.db", env) for _ in range(processes)]
+    await asyncio.gather(*(server.start() for server in servers))
+    server = servers[0]
     names = sorted(accounts.tokens)[:n]
     labelers = [Labeler(name, accounts.tokens[name]) for name in names]
     try:
@@ -282,18 +315,23 @@ async def run_once(
             names,
             int(ITEMS_PER_SECOND_CEILING * (warmup + seconds)) + PAGE_SIZE * n * 2,
         )
-        await asyncio.gather(*(connect(labeler, server.port) for labeler in labelers))
+        await asyncio.gather(
+            *(
+                connect(labeler, servers[index % len(servers)].port)
+                for index, labeler in enumerate(labelers)
+            )
+        )
         stats = Stats()
         now = time.perf_counter()
         start, deadline = now + warmup, now + warmup + seconds
 
         async def measure() -> tuple[float, float, int]:
             await asyncio.sleep(start - time.perf_counter())
-            server_cpu, client_cpu = server.cpu(), own_cpu()
+            server_cpu, client_cpu = sum(s.cpu() for s in servers), own_cpu()
             frames = sum(labeler.frames for labeler in labelers)
             await asyncio.sleep(deadline - time.perf_counter())
             return (
-                server.cpu() - server_cpu,
+                sum(s.cpu() for s in servers) - server_cpu,
                 own_cpu() - client_cpu,
                 sum(labeler.frames for labeler in labelers) - frames,
             )
@@ -311,7 +349,9 @@ async def run_once(
             labeler.http.close()
             labeler.ws.close()
     finally:
-        server.stop()
+        for each in servers:
+            each.stop()
+    bodies = log_bodies(database) if postgres is None else await pg_log_bodies(url)
     if stats.finished:
         stats.errors.append(f"{stats.finished} labelers ran out of items: import more")
     for error in stats.errors[:5]:
@@ -326,12 +366,13 @@ async def run_once(
         submit_p99=percentile(stats.submit_ms, 99),
         gesture_p50=percentile(stats.gesture_ms, 50),
         gesture_p99=percentile(stats.gesture_ms, 99),
-        duplicates=duplicates_in_log(database, labelers),
+        duplicates=duplicates_in_log(bodies, labelers),
         server_cpu_per_item_ms=server_cpu / submitted * 1000,
         server_cpu_share=server_cpu / seconds,
         client_cpu_share=client_cpu / seconds,
         frames_per_s=frames / seconds,
         errors=len(stats.errors),
+        conflicts=stats.conflicts,
     )
 
 
@@ -365,6 +406,7 @@ def median_of(results: list[RunResult]) -> RunResult:
         client_cpu_share=med("client_cpu_share"),
         frames_per_s=med("frames_per_s"),
         errors=sum(r.errors for r in results),
+        conflicts=sum(r.conflicts for r in results),
     )
 
 
@@ -385,11 +427,17 @@ async def main_async(args: argparse.Namespace) -> None:
             f"text_multiclass, page {PAGE_SIZE}, overlap {OVERLAP}; {warmup:g} s warm-up, "
             f"then {seconds:g} s measured; {runs} run(s) per N"
         )
+        if args.database:
+            # The accounts, copied once by `annolog migrate`; each run starts from a copy.
+            template = await fresh_database(args.database, ACCOUNTS_DATABASE)
+            await migrate_sqlite_to_postgres(str(accounts.path), template)
+            print(f"and on {await server_settings(args.database)}, P web processes")
         print(
             "     run    N  items/s   next p50/p99 ms  submit p50/p99   gesture p50/p99"
             "  dup  srv ms/item  srv  load  frames/s  err"
         )
         medians: list[RunResult] = []
+        pg_medians: list[tuple[int, RunResult, RunResult]] = []
         for n in counts:
             results = []
             for run in range(runs):
@@ -405,6 +453,23 @@ async def main_async(args: argparse.Namespace) -> None:
                 results.append(result)
             medians.append(median_of(results))
             show(medians[-1], "median")
+            for count in args.processes if args.database else []:
+                pg_results = []
+                for run in range(runs):
+                    result = await run_once(
+                        accounts,
+                        Path(tmp) / f"pg{count}-n{n}-r{run}",
+                        n,
+                        warmup,
+                        seconds,
+                        seed=run,
+                        postgres=args.database,
+                        processes=count,
+                    )
+                    show(result, f"pg P={count}")
+                    pg_results.append(result)
+                pg_medians.append((count, median_of(pg_results), medians[-1]))
+                show(pg_medians[-1][1], f"med P={count}")
     print(f"\n`{command}` — medians of {runs} run(s), {seconds:g} s each, 2-core machine")
     print()
     print(
@@ -426,6 +491,21 @@ async def main_async(args: argparse.Namespace) -> None:
                 f"{TARGET_ITEMS_PER_SECOND} items/s; next-page p99 {m.next_p99:.1f} ms "
                 f"(target <= {TARGET_NEXT_P99_MS} ms); duplicates {m.duplicates} (target 0)"
             )
+    if pg_medians:
+        print()
+        print(
+            "| labelers | web processes (PostgreSQL) | items submitted/s | vs SQLite "
+            "| next page p50 / p99 | duplicate hand-outs | conflicts (asked again) "
+            "| server CPU per item |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for count, m, sqlite in pg_medians:
+            print(
+                f"| {m.labelers} | {count} | {m.items_per_s:,.0f} "
+                f"| {m.items_per_s / sqlite.items_per_s:.2f}x "
+                f"| {m.next_p50:.1f} / {m.next_p99:.1f} ms | {m.duplicates} | {m.conflicts} "
+                f"| {m.server_cpu_per_item_ms:.2f} ms |"
+            )
     print(f"baseline for scale: {PEER}")
 
 
@@ -439,6 +519,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="measured seconds per run (default 20)")
     parser.add_argument("--warmup", type=float, help="seconds before measuring (default 2)")
     parser.add_argument("--keep", type=Path, help="copy each run's database into this folder")
+    parser.add_argument(
+        "--database", help="also run on PostgreSQL: postgresql://user@host:port/database"
+    )
+    parser.add_argument(
+        "--processes", type=int, nargs="+", default=PROCESSES, help="PostgreSQL: web processes"
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 
