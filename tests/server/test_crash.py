@@ -167,3 +167,36 @@ def _sessions() -> list[tuple[str, int]]:
         + [("bob", i) for i in range(33)]
         + [("carl", i) for i in range(33)]
     )
+
+
+async def test_a_retried_batch_gets_its_original_answer(clients: Clients) -> None:
+    """A batch that landed but whose ack was lost is retried as is, even when the checks
+    would now refuse it (it was undone, the lease ended): the answer is the original one."""
+    ann = clients("ann")
+    await make_project(clients("admin"), "retry", items=2, page_size=1)
+    await ann.page("retry")
+
+    async def send(batch: list[dict[str, Any]], status: int = 200) -> Any:
+        return await ann.post("/api/projects/retry/items/t000/events", {"events": batch}, status)
+
+    drawn = [{"event_id": "draw-1", "event": {"type": "annotation.tag_applied", "tag": "a"}}]
+    first = await send(drawn)
+    undo = [{"event_id": "undo-1", "event": {"type": "annotation.undone", "target": "draw-1"}}]
+    undone = await send(undo)
+    last = await clients("admin").last_seq()
+    assert await send(undo) == undone
+    assert await send(drawn) == first
+    assert (
+        await ann.post(
+            "/api/projects/retry/items/t000/events", {**{"events": drawn}, "expected_version": 0}
+        )
+        == first
+    )
+    await ann.call("DELETE", "/api/session")  # the page goes back: the lease has ended
+    assert await send(undo) == undone
+    assert await clients("admin").last_seq() == last + 1  # only the sign-out was written
+    # The same ids with another event are not a retry: refused, and nothing is written.
+    changed = [{"event_id": "draw-1", "event": {"type": "annotation.tag_applied", "tag": "b"}}]
+    refused = await send(changed, 409)
+    assert refused["error"]["code"] == "lease_lost"
+    assert await clients("admin").last_seq() == last + 1
