@@ -69,6 +69,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store, users = await open_stores(settings)
+        if isinstance(store, PostgresStore) and not settings.secret_key:
+            log.warning(
+                "ANNOLOG_SECRET_KEY is not set: this process signs sign-ins with a key of its "
+                "own, which the other processes on this database reject (docs/deploy.md)"
+            )
         live = LiveModel(store, store)
         await live.start()
         hub = Hub(settings.progress_push_interval)

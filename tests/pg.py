@@ -1,15 +1,17 @@
 """A real PostgreSQL server for the tests, started by the tests themselves.
 
-`server()` starts one on first use (initdb into a temp dir as the `postgres` user, pg_ctl on a
-free 127.0.0.1 port, the socket in that dir, fsync off) and returns it on every later call;
-the session fixture `postgres_session` (autouse in the conftests that need it) stops it when the
-session ends. Missing binaries fail the test that needs them, loudly: never a skip.
+`server()` starts one on first use (initdb into a temp dir, as the `postgres` user when run as
+root; pg_ctl on a free 127.0.0.1 port, the socket in that dir, fsync off) and returns it on
+every later call. The session fixture `postgres_session`, imported by the conftests of the
+tests that use the server, stops it when the session ends (autouse: free when unused). Missing
+binaries fail the test that needs them, loudly: never a skip.
 
 Tests isolate themselves by schema (`schema_dsn`) or by database (`database_dsn`).
 """
 
 import glob
 import hashlib
+import os
 import shutil
 import socket
 import subprocess
@@ -68,8 +70,10 @@ def bin_dir() -> Path:
 
 
 def _as_postgres(*command: str) -> str:
+    # initdb refuses root: as root, run the server as `postgres`; otherwise as ourselves.
+    prefix = ["runuser", "-u", USER, "--"] if os.geteuid() == 0 else []
     done = subprocess.run(
-        ["runuser", "-u", USER, "--", *command],
+        [*prefix, *command],
         capture_output=True,
         text=True,
         check=False,
@@ -91,7 +95,8 @@ def start() -> PostgresServer:
     """initdb and start a throwaway server; raises PostgresMissing without binaries."""
     binaries = bin_dir()
     root = Path(tempfile.mkdtemp(prefix="annolog-pg-"))
-    shutil.chown(root, USER, USER)
+    if os.geteuid() == 0:
+        shutil.chown(root, USER, USER)
     data = root / "data"
     _as_postgres(
         str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", USER, "-E", "UTF8",
