@@ -5,7 +5,7 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from tests.server.conftest import Api, Clients, make_project, read_log, tag
+from tests.server.conftest import Api, Clients, Server, Socket, make_project, read_log, tag
 
 
 def check_handouts(events: list[dict[str, Any]], overlap: int) -> dict[str, list[str]]:
@@ -136,3 +136,29 @@ async def test_overlap_hands_each_item_to_k_different_labelers(clients: Clients)
     submitted = check_handouts(await read_log(admin, "overlap"), overlap=2)
     assert all(len(set(who)) == 2 for who in submitted.values())
     assert len(submitted) == 18
+
+
+async def test_skipped_items_go_to_others_and_the_end_is_announced(
+    server: Server, clients: Clients, tokens: dict[str, list[str]], sockets: list[Socket]
+) -> None:
+    admin, ann, bob = clients("admin"), clients("ann"), clients("bob")
+    await make_project(admin, "skips", items=3, page_size=2)
+    socket = await Socket.open(server, tokens["ann"][0], "skips")
+    sockets.append(socket)
+    assert (await ann.page("skips"))["items"] == ["t000", "t001"]
+    skipped = await ann.post("/api/projects/skips/skip", {"item": "t000"})
+    assert skipped["items"] == ["t001"]
+    assert (await bob.page("skips"))["items"] == ["t000", "t002"]
+    await ann.gestures("skips", "t001", tag("a"))
+    await ann.submit("skips")
+    # Nothing is left for ann (t000 she skipped, t002 is bob's): she is told so, live too.
+    mark = socket.mark()
+    done = await ann.page("skips")
+    assert (done["items"], done["finished"]) == ([], True)
+    notice = await socket.wait(lambda f: f["type"] == "notice", start=mark)
+    assert notice["kind"] == "finished"
+    listed = {
+        e["item"]["item_id"]: e for e in (await admin.get("/api/projects/skips/items"))["items"]
+    }
+    assert listed["t000"]["held_by"] == ["bob"]
+    assert listed["t001"]["submitted_by"] == ["ann"]
