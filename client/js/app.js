@@ -26,6 +26,8 @@ async function route() {
   const hash = location.hash || "#/";
   if (app.view?.destroy) await app.view.destroy();
   app.view = null;
+  document.querySelectorAll(".overlay").forEach((o) => o.remove());
+  helpEl = null;
   if (!app.me && hash !== "#/signin") {
     try {
       await loadMe();
@@ -144,6 +146,14 @@ export function confirmDialog(title, text, ok = "Continue") {
 document.addEventListener("keydown", (e) => {
   const name = keyName(e);
   if (name === "escape" && helpEl) { toggleHelp(); e.preventDefault(); return; }
+  if (name === "escape" && document.querySelector(".overlay")) {
+    const top = [...document.querySelectorAll(".overlay")].pop();
+    const cancel = top.querySelector("button.ghost");
+    if (cancel) cancel.click();
+    else top.remove();
+    e.preventDefault();
+    return;
+  }
   if (isTyping(e.target)) return;
   if (name === "?") { toggleHelp(); e.preventDefault(); return; }
   if (document.querySelector(".overlay")) return;

@@ -98,7 +98,9 @@ class SessionSigner:
         """A fresh session for a user who has just signed in."""
         return Session(
             username=username,
-            session_id=secrets.token_urlsafe(16),
+            # Hex, not urlsafe base64: the log's SessionId must start with a letter or digit,
+            # and a urlsafe id starts with '-' or '_' one time in 32.
+            session_id=secrets.token_hex(16),
             issued_at=self._clock(),
             csrf=secrets.token_urlsafe(32),
         )

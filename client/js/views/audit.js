@@ -202,6 +202,8 @@ class Stage {
 
   show(draft) {
     this.draft = draft;
+    this.canvas.dataset.regions = String(draft ? draft.regions.size : 0);
+    this.canvas.dataset.strokes = String(draft ? draft.strokes.length : 0);
     if (this.mask) this.mask.rebuild(draft ? draft.strokes : []);
     this.draw();
   }
