@@ -29,7 +29,7 @@ from server.export.model import ExportItem, ExportProject, Label
 from server.export.naming import iso_time
 from server.export.sink import Sink
 
-SPOOL_BYTES = 1 << 20
+SPOOL_BYTES = 256 * 1024
 PIECE = 64 * 1024
 _json = msgspec.json.Encoder()
 

@@ -53,7 +53,8 @@ def encode_png(mask: Mask, palette: list[int] | None) -> bytes:
         image.putpalette(palette)
     else:
         image = Image.fromarray(mask.astype(np.uint16))
-    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    # Level 1: masks are runs of few values, which it packs nearly as well, twice as fast.
+    image.save(buffer, format="PNG", optimize=False, compress_level=1)
     return buffer.getvalue()
 
 

@@ -18,12 +18,17 @@ def encode_binary(binary: npt.NDArray[np.bool_]) -> dict[str, Any]:
     return {"size": [int(v) for v in encoded["size"]], "counts": counts.decode("ascii")}
 
 
+def present(mask: Mask) -> list[int]:
+    """The non-zero values of a mask, ascending (a count per value: far quicker than a sort)."""
+    counts = np.bincount(mask.ravel())
+    return [int(v) for v in np.flatnonzero(counts[1:]) + 1]
+
+
 def encode_mask(mask: Mask, tags: Sequence[TagSpec]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(tag, RLE) for each tag present in the mask (value = the tag's position + 1)."""
-    for value in np.unique(mask):
-        index = int(value) - 1
-        if 0 <= index < len(tags):
-            yield tags[index].name, encode_binary(mask == value)
+    for value in present(mask):
+        if value <= len(tags):
+            yield tags[value - 1].name, encode_binary(mask == value)
 
 
 def stats(encoded: dict[str, Any]) -> tuple[float, list[float]]:

@@ -2,7 +2,7 @@
 
 Each member is made whole in memory (an XML, a label file, a PNG mask), so its CRC and sizes
 are known before its local header is written and no data descriptor is needed. The central
-directory, which must come last, goes to a spooled temporary file (memory up to a megabyte,
+directory, which must come last, goes to a spooled temporary file (memory up to 256 KiB,
 disk beyond) rather than a list, so that memory stays flat however many members there are.
 ZIP64 end records are written when there are more than 65,535 members or the archive passes
 4 GiB; a single member must stay under 4 GiB. Names are UTF-8 (flag bit 11).
@@ -32,7 +32,7 @@ UTF8 = 0x0800
 STORED, DEFLATED = 0, 8
 MAX32 = 0xFFFFFFFF
 MAX16 = 0xFFFF
-SPOOL_BYTES = 1 << 20
+SPOOL_BYTES = 256 * 1024
 PIECE = 64 * 1024
 UNIX_FILE = (0o100644 << 16) & 0xFFFFFFFF
 BLOOM_BITS = 8 * 2**20
