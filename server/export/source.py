@@ -11,7 +11,8 @@ like any other read model and can be taken as of any moment.
   each item's own stream merged with its submits, one item at a time.
 
 Neither holds more than one item's annotations at a time beyond what the live model already
-holds; the replay keeps an index of the queue's submits (a few ints per submission).
+holds; the replay keeps the project's item list and an index of the queue's submits (a few
+ints per submission).
 """
 
 from __future__ import annotations

@@ -157,7 +157,7 @@ def test_as_of_a_seq_or_a_time_replays_the_log(harness: Harness) -> None:
     micros = math.ceil(entry["at"] * 1e6) / 1e6
     moment = datetime.datetime.fromtimestamp(micros, datetime.UTC).isoformat()
     assert harness.export(project, "jsonl", as_of=moment) == before
-    assert harness.export(project, "jsonl", as_of=repr(entry["at"] + 0.0001)) == before
+    assert harness.export(project, "jsonl", as_of=repr(entry["at"] + 1e-6)) == before
     coco = json.loads(harness.export(project, "coco", as_of=str(first_seq)))
     assert coco["info"]["annolog"]["seq"] == first_seq
     response = harness.client.get(
