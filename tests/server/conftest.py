@@ -270,34 +270,46 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 ServerFactory = Callable[..., Server]
 
 
-@pytest.fixture
-def make_server(
-    template: Template, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerFactory]:
-    """Starts servers on fresh copies of the template; all are stopped after the test."""
+@contextlib.contextmanager
+def _servers(template: Template, tmp: pytest.TempPathFactory) -> Iterator[ServerFactory]:
+    """A factory of servers on fresh copies of the template; all stopped at the end, and
+    none may have logged an exception."""
     servers: list[Server] = []
 
     def make(**env: str) -> Server:
-        root = tmp_path_factory.mktemp("server")
+        root = tmp.mktemp("server")
         template.copy_to(root)
         server = Server(root, env)
         servers.append(server)
         server.start()
         return server
 
-    yield make
-    for server in servers:
-        server.stop()
+    try:
+        yield make
+    finally:
+        for server in servers:
+            server.stop()
     for server in servers:
         server.assert_clean_log()
 
 
 @pytest.fixture
-def server(make_server: ServerFactory) -> Server:
-    return make_server()
+def make_server(
+    template: Template, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerFactory]:
+    """Servers of one test (for tests that restart, kill or configure them)."""
+    with _servers(template, tmp_path_factory) as make:
+        yield make
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def server(template: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server shared by the tests of a module; each test makes projects of its own."""
+    with _servers(template, tmp_path_factory) as make:
+        yield make()
+
+
+@pytest.fixture(scope="session")
 def tokens(template: Template) -> dict[str, list[str]]:
     return template.tokens
 

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from server.app import create_app
 from server.settings import Settings
-from tests.server.conftest import Server, ServerFactory, jsonl
+from tests.server.conftest import Server, Template, _servers, jsonl
 
 MAX_BODY = 64 * 1024
 MAX_UPLOAD = 256 * 1024
@@ -90,11 +90,14 @@ def _setup(server: Server, tokens: dict[str, list[str]]) -> Target:
     return target
 
 
-@pytest.fixture
-def target(make_server: ServerFactory, tokens: dict[str, list[str]]) -> Iterator[Target]:
-    found = _setup(make_server(**LIMITS), tokens)
-    yield found
-    found.http.close()
+@pytest.fixture(scope="module")
+def target(
+    template: Template, tmp_path_factory: pytest.TempPathFactory, tokens: dict[str, list[str]]
+) -> Iterator[Target]:
+    with _servers(template, tmp_path_factory) as make:
+        found = _setup(make(**LIMITS), tokens)
+        yield found
+        found.http.close()
 
 
 @dataclass

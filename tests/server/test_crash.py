@@ -150,12 +150,12 @@ async def test_kill_9_while_100_clients_append(
             done = await reproject(admin)
             assert done["equals_live"] is True, done
 
-        # Killed again with nothing in flight: what restarts is what was served.
-        server.kill()
-        await server.astart()
-        async with http_client(server) as http:
-            after = await served(Clients(http, tokens)("admin"), labelers)
-            assert after == before
+    # Killed again with nothing in flight: what restarts is what was served.
+    server.kill()
+    await server.astart()
+    async with http_client(server) as http:
+        after = await served(Clients(http, tokens)("admin"), labelers)
+        assert after == before
     assert killed_in_flight > 0, "no batch was ever in flight at a kill"
     assert time.monotonic() - started < 60
 
