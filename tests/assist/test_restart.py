@@ -144,7 +144,7 @@ def test_the_worker_process_stops_on_sigterm_and_resumes_without_duplicates(
         """Lines of the worker's log up to the one containing `text`."""
         assert process.stderr is not None
         lines: list[str] = []
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             ready, _, _ = select.select([process.stderr], [], [], 0.5)
             if ready:
@@ -153,11 +153,11 @@ def test_the_worker_process_stops_on_sigterm_and_resumes_without_duplicates(
                 lines.append(line)
                 if text in line:
                     return lines
-        raise AssertionError(f"no {text!r} within 60 s:\n" + "".join(lines))
+        raise AssertionError(f"no {text!r} within 120 s:\n" + "".join(lines))
 
     def stop(process: subprocess.Popen[str]) -> str:
         process.send_signal(signal.SIGTERM)
-        _, rest = process.communicate(timeout=30)
+        _, rest = process.communicate(timeout=60)
         assert process.returncode == 0, rest
         return rest
 
