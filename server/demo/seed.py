@@ -71,7 +71,9 @@ def projects() -> list[DemoProject]:
             "image_multiclass",
             tuple(str(d) for d in range(10)),
             "# Which digit is it?\n\nPick the **one** digit each image shows "
-            "(keys 1-9; 0 via its chip).",
+            "(keys 1-9; 0 via its chip).\n\nAfter 50 labels the assistant (`annolog assist`) "
+            "puts similar digits on one page; a few rounds later it proposes digits to confirm "
+            "or correct.",
             tuple(data.digit_images(300)),
         ),
         DemoProject(
