@@ -318,7 +318,31 @@ async def test_role_matrix_over_http(
                 assert error["message"], error
                 if await admin.last_seq() != before:
                     failures.append(f"{role:14} {method} {call.path}: refused, yet wrote")
+            elif key in ANSWERS:
+                failures += [
+                    f"{role:14} {method} {call.path}: {problem}"
+                    for problem in ANSWERS[key](role, response.json())
+                ]
     assert not failures, "\n".join(failures)
+
+
+def listed_projects(role: str, answer: Any) -> list[str]:
+    """Members and global admins see the project in the list; others do not."""
+    shown = "matrix" in [p["project_id"] for p in answer["projects"]]
+    return [] if shown == (role != "non_member") else [f"lists matrix: {shown}"]
+
+
+def project_detail(role: str, answer: Any) -> list[str]:
+    """Only the project's admins (and global admins) see who its members are."""
+    sees = answer["members"] is not None
+    return [] if sees == (role in {"admin", "project_admin"}) else [f"sees members: {sees}"]
+
+
+# Allowed answers whose content also depends on the role.
+ANSWERS: dict[tuple[str, str], Callable[[str, Any], list[str]]] = {
+    ("GET", "/api/projects"): listed_projects,
+    ("GET", P): project_detail,
+}
 
 
 async def test_role_matrix_over_the_websocket(
