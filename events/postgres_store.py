@@ -319,6 +319,11 @@ class PostgresStore(BatchingStore):
                 await self._catch_up()
             except (*CONNECTION_LOST, asyncpg.PostgresError, TimeoutError):
                 log.warning("following the log failed; trying again", exc_info=True)
+                await asyncio.sleep(POLL_SECONDS)
+            except Exception:
+                # The subscribers depend on this task: it logs what went wrong and goes on.
+                log.exception("following the log failed; trying again")
+                await asyncio.sleep(POLL_SECONDS)
 
     async def _check_listener(self) -> None:
         listener = self._listener

@@ -24,6 +24,7 @@ from typing import Protocol
 import asyncpg
 
 from events.postgres_schema import LOCK_SPACE, lock_key
+from events.postgres_store import CONNECTION_LOST
 
 log = logging.getLogger(__name__)
 PING_TIMEOUT = 5.0
@@ -118,8 +119,11 @@ class AdvisoryLeadership:
                 )
                 key = await lock_key(conn, f"leader:{self.job}")
                 await self._hold(conn, key)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            except (*CONNECTION_LOST, asyncpg.PostgresError, TimeoutError):
                 log.warning("leadership of the %s: connection lost", self.job, exc_info=True)
+            except Exception:
+                # Whatever went wrong, this process must go on trying (or another one leads).
+                log.exception("leadership of the %s failed; trying again", self.job)
             finally:
                 self._set(False)
                 if conn is not None:
