@@ -255,7 +255,9 @@ class Worker:
             )
             self._not_ready[project_id] = labels
             return
-        await self._record(project_id, job, result)
+        if not await self._record(project_id, job, result):
+            # The log refused the round (logged): not again until the labels change.
+            self._not_ready[project_id] = labels
 
     async def _finish_round(
         self, project_id: str, project: ProjectState, trained: ModelTrained
@@ -276,10 +278,12 @@ class Worker:
             log.error("%s: round %s cannot be finished: %s", project_id, trained.round, exc)
             self._stuck.add((project_id, trained.round))
             return
-        await self._record(project_id, job, result)
+        if not await self._record(project_id, job, result):
+            self._stuck.add((project_id, trained.round))
 
-    async def _record(self, project_id: str, job: RoundJob, result: RoundResult) -> None:
-        """Stores the model file, then appends the round, its proposals and its pages."""
+    async def _record(self, project_id: str, job: RoundJob, result: RoundResult) -> bool:
+        """Stores the model file, then appends the round, its proposals and its pages;
+        whether the round is now recorded and closed."""
         if job.model is None:
             # Media first, then the log: a recorded hash always has its file.
             await asyncio.to_thread(self.media.put, result.model)
@@ -291,9 +295,10 @@ class Worker:
                 threshold=1.0 if result.threshold is None else min(1.0, result.threshold),
                 model_hash=result.model_hash,
             )
-            await self._append_one(
+            if not await self._append_one(
                 assist_stream(project_id), model_trained_id(project_id, job.round), trained
-            )
+            ):
+                return False
         await self._propose(project_id, result.proposals)
         clustered = ItemsClustered(round=job.round, clusters=result.pages)
         await self._append_one(
@@ -306,6 +311,12 @@ class Worker:
             result.threshold,
             len(result.proposals),
             len(result.pages),
+        )
+        project = self.workspace.projects.get(project_id)
+        return (
+            project is not None
+            and unfinished_round(project) is None
+            and any(m.round == job.round for m in project.models)
         )
 
     # An admin's own model.
@@ -363,10 +374,12 @@ class Worker:
 
     # Appending.
 
-    async def _append_one(self, stream: str, event_id: str, event: AnyEvent) -> None:
+    async def _append_one(self, stream: str, event_id: str, event: AnyEvent) -> bool:
+        """Appends one event (or finds it already there); False when the log refused it."""
         recorded = await self._append(stream, NewEvent(event_id=event_id, event=event, actor=ACTOR))
         if recorded:
             await self.wait_for(recorded[-1].seq)
+        return bool(recorded)
 
     async def _propose(
         self, project_id: str, proposals: Sequence[tuple[str, PrelabelProposed]]
