@@ -107,7 +107,11 @@ def demo(host: str, port: int) -> int:
         return serve(host, port)
     finally:
         worker.terminate()
-        worker.wait(timeout=30)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # busy in a long training step: its log is safe
+            worker.kill()
+            worker.wait()
 
 
 def assist(first_round: int | None, growth: float | None) -> int:
