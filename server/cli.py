@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -99,10 +100,18 @@ def demo(host: str, port: int) -> int:
     for user in users:
         print(f"  {user.username:8} password {user.password:22} ({user.role})")
     print()
-    # The assistant is a process of its own on the same log (the Procfile's `assist`).
+    # The assistant is a process of its own on the same log (the Procfile's `assist`); it
+    # also stops by itself if this process dies without stopping it.
     worker = subprocess.Popen(
-        [sys.executable, "-c", "from server.cli import main; raise SystemExit(main(['assist']))"]
+        [sys.executable, "-c", "from server.cli import main; raise SystemExit(main(['assist']))"],
+        env={**os.environ, "ANNOLOG_ASSIST_PARENT": str(os.getpid())},
     )
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    # uvicorn re-raises the SIGTERM it shut down on: end through `finally`, not by the default.
+    signal.signal(signal.SIGTERM, stop)
     try:
         return serve(host, port)
     finally:

@@ -8,6 +8,7 @@ SIGTERM or SIGINT stops it after saving its checkpoint; it resumes from there.
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from server.assist.worker import Store, Worker
 from server.media.storage import MediaStore
 
 log = logging.getLogger("annolog.assist")
+PARENT_CHECK_SECONDS = 1.0
 
 
 async def open_log(database: str) -> Store:
@@ -38,7 +40,7 @@ async def serve(database: str, media_dir: Path, settings: AssistSettings) -> Non
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     working = asyncio.create_task(worker.run(), name="assist")
-    stopping = asyncio.create_task(stop.wait(), name="assist-stop")
+    stopping = asyncio.create_task(_until_stopped(stop), name="assist-stop")
     try:
         await asyncio.wait({working, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -52,6 +54,19 @@ async def serve(database: str, media_dir: Path, settings: AssistSettings) -> Non
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     log.info("assistant stopped at seq %s", worker.workspace.seq)
+
+
+async def _until_stopped(stop: asyncio.Event) -> None:
+    """Until a signal, or until the process that started this one is gone (`annolog demo`
+    sets ANNOLOG_ASSIST_PARENT): a worker must not outlive the server it was started with."""
+    parent = os.environ.get("ANNOLOG_ASSIST_PARENT")
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(PARENT_CHECK_SECONDS):
+                await stop.wait()
+        if parent is not None and str(os.getppid()) != parent:
+            log.info("the process that started the assistant is gone; stopping")
+            return
 
 
 def run(database: str, media_dir: Path, settings: AssistSettings | None = None) -> int:
