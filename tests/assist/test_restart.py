@@ -186,3 +186,47 @@ def test_settings_refuse_a_schedule_that_never_grows() -> None:
         AssistSettings(growth=1.0)
     with pytest.raises(ValueError, match="first_round"):
         AssistSettings(first_round=1)
+
+
+def test_a_worker_started_by_a_server_does_not_outlive_it(tmp_path: Path) -> None:
+    """`annolog demo` starts the worker with ANNOLOG_ASSIST_PARENT; killing the server (even
+    with SIGKILL, which leaves it no chance to stop its child) stops the worker too."""
+    db, media_dir = tmp_path / "log.db", tmp_path / "media"
+    args = ["--db", str(db), "--media", str(media_dir), "assist"]
+    assist = f"from server.cli import main; raise SystemExit(main({args!r}))"
+    parent_code = (
+        "import os, subprocess, sys, time\n"
+        f"child = subprocess.Popen([sys.executable, '-c', {assist!r}],"
+        " env={**os.environ, 'ANNOLOG_ASSIST_PARENT': str(os.getpid())})\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code], stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    try:
+        deadline = time.monotonic() + 60
+        while not db.exists():  # the worker opened the log
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        time.sleep(1.0)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{child}").exists() and _state(child) != "Z":
+            assert time.monotonic() < deadline, "the worker outlived its server"
+            time.sleep(0.2)
+    finally:
+        parent.stdout.close()
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (FileNotFoundError, IndexError):
+        return "Z"
