@@ -47,6 +47,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def send_queue(server_port: int, client_port: int) -> int | None:
+    """Bytes the kernel holds, unsent or unacknowledged, on the server's side of a connection
+    from `client_port` (from /proc/net/tcp), or None when there is no such socket."""
+    wanted = f"0100007F:{server_port:04X} 0100007F:{client_port:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if f"{fields[1]} {fields[2]}" == wanted:
+            return int(fields[4].split(":")[0], 16)
+    return None
+
+
 def own_cpu() -> float:
     return time.process_time()
 
@@ -328,6 +339,12 @@ class Ws(asyncio.Protocol):
 
     def send(self, message: object) -> None:
         self._send(0x1, json.dumps(message).encode())
+
+    @property
+    def local_port(self) -> int:
+        assert self.transport is not None
+        port: int = self.transport.get_extra_info("sockname")[1]
+        return port
 
     def pause(self) -> None:
         assert self.transport is not None

@@ -8,6 +8,13 @@ default) over keep-alive HTTP connections, each event's `event_id` carrying the 
 sent. Each reader takes the delivery latency of every event frame as the time it read it
 minus that send time: gesture sent -> committed -> folded -> fanned out -> read.
 
+The stalled client costs the server nothing at first: the kernel keeps up to 4 MB of its
+frames (tcp_wmem), minutes at 100 events/s, before the server's writes block and its queue
+of 1,000 frames fills. So after the measured window the readers leave and an overflow phase
+sends it large frames (imports of 1,000 items, which auditors receive whole) and then small
+ones as fast as the server takes them; then it reads again and must find, after what was
+buffered, the close with code 4008 (too slow). `--no-drop` skips that phase.
+
 Figures per run, after a warm-up: server CPU µs per delivery (the server process's CPU time
 over the measured window, /proc, divided by the event frames the 200 readers got in it; all
 the server's work is charged: the writer's requests, commits, folds, progress pushes),
@@ -41,6 +48,7 @@ from common import (
     make_accounts,
     own_cpu,
     percentile,
+    send_queue,
 )
 
 PROJECT = "bench_fanout"
@@ -95,6 +103,7 @@ class RunResult:
     client_cpu_share: float
     stalled_closed_with: int | None
     stalled_frames: int
+    stalled_held_kb: float
     readers_closed: int
 
 
@@ -131,54 +140,88 @@ async def make_project(port: int, admin: str, auditor: str, writer: str) -> None
         http.close()
 
 
-async def write(
-    port: int, token: str, rate: float, start: float, deadline: float
-) -> tuple[int, float]:
-    """Appends one gesture every 1/rate s until `deadline`; returns (sent in window, lateness)."""
-    connections = [await Http.connect(port, token) for _ in range(WRITER_CONNECTIONS)]
-    page = await connections[0].call("POST", f"/api/projects/{PROJECT}/page")
-    items: list[str] = page["items"]
-    free: asyncio.Queue[Http] = asyncio.Queue()
-    for http in connections:
-        free.put_nowait(http)
-    sent_in_window = 0
-    late = 0.0
-    counter = 0
-    pending: set[asyncio.Task[None]] = set()
-    begun = time.perf_counter()
+class Writer:
+    """One labeler appending TagApplied gestures on its page over a few HTTP connections."""
 
-    async def send(http: Http, body: bytes, item: str) -> None:
-        status, answer = await http.request(
-            "POST", f"/api/projects/{PROJECT}/items/{item}/events", body
-        )
-        if status != 200:
-            raise RuntimeError(f"gesture: {status} {answer[:200]!r}")
-        free.put_nowait(http)
+    def __init__(self, connections: list[Http], items: list[str]) -> None:
+        self.connections = connections
+        self.items = items
+        self.counter = 0
+        self.stamps: list[int] = []
 
-    while True:
-        due = begun + counter / rate
-        if due >= deadline:
-            break
-        wait = due - time.perf_counter()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        http = await free.get()
-        late = max(late, time.perf_counter() - due)
-        item = items[counter % len(items)]
-        body = (
-            b'{"events":[{"event_id":"w%d-%d","event":{"type":"annotation.tag_applied",'
-            b'"tag":"%s"}}]}' % (time.time_ns(), counter, TAGS[counter % len(TAGS)].encode())
-        )
-        task = asyncio.create_task(send(http, body, item))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-        if due >= start:
-            sent_in_window += 1
-        counter += 1
-    await asyncio.gather(*pending)
-    for http in connections:
+    @classmethod
+    async def open(cls, port: int, token: str) -> "Writer":
+        connections = [await Http.connect(port, token) for _ in range(WRITER_CONNECTIONS)]
+        page = await connections[0].call("POST", f"/api/projects/{PROJECT}/page")
+        return cls(connections, page["items"])
+
+    async def run(self, rate: float | None, until: float) -> float:
+        """Sends one gesture every 1/rate s (None: as fast as it is answered) until `until`
+        (perf_counter); returns the latest a send was made after it was due."""
+        free: asyncio.Queue[Http] = asyncio.Queue()
+        for http in self.connections:
+            free.put_nowait(http)
+        pending: set[asyncio.Task[None]] = set()
+        begun, sent, late = time.perf_counter(), 0, 0.0
+
+        async def send(http: Http, body: bytes, item: str) -> None:
+            status, answer = await http.request(
+                "POST", f"/api/projects/{PROJECT}/items/{item}/events", body
+            )
+            if status != 200:
+                raise RuntimeError(f"gesture: {status} {answer[:200]!r}")
+            free.put_nowait(http)
+
+        while True:
+            due = begun + sent / rate if rate else time.perf_counter()
+            if due >= until:
+                break
+            wait = due - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            http = await free.get()
+            late = max(late, time.perf_counter() - due)
+            stamp, n = time.time_ns(), self.counter
+            body = (
+                b'{"events":[{"event_id":"w%d-%d","event":{"type":"annotation.tag_applied",'
+                b'"tag":"%s"}}]}' % (stamp, n, TAGS[n % len(TAGS)].encode())
+            )
+            task = asyncio.create_task(send(http, body, self.items[n % len(self.items)]))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            self.stamps.append(stamp)
+            self.counter += 1
+            sent += 1
+        await asyncio.gather(*pending)
+        return late
+
+    def close(self) -> None:
+        for http in self.connections:
+            http.close()
+
+
+async def force_drop(port: int, admin: str, writer: Writer) -> None:
+    """Makes the stalled client's queue overflow soon, as a long stall at the measured rate
+    would (the kernel holds up to 4 MB of its frames before the server feels anything): each
+    import is one event of ~250 KB that auditors receive whole, then small events as fast as
+    the server takes them."""
+    http = await Http.connect(port, admin)
+    try:
+        for batch in range(30):
+            lines = [
+                json.dumps({"id": f"x{batch:02d}{n:04d}", "text": f"filler {batch} {n} " * 3})
+                for n in range(1000)
+            ]
+            status, body = await http.request(
+                "POST",
+                f"/api/projects/{PROJECT}/items?filename=more.jsonl",
+                ("\n".join(lines) + "\n").encode(),
+            )
+            if status != 201:
+                raise RuntimeError(f"import: {status} {body[:200]!r}")
+    finally:
         http.close()
-    return sent_in_window, late
+    await writer.run(None, time.perf_counter() + 4.0)
 
 
 async def run_once(
@@ -188,6 +231,7 @@ async def run_once(
     rate: float,
     warmup: float,
     seconds: float,
+    drop: bool,
 ) -> RunResult:
     database = copy_accounts(accounts, directory)
     server = Server(database)
@@ -224,21 +268,28 @@ async def run_once(
             return server_cpu, client_cpu
 
         measured = asyncio.create_task(measure())
-        sent, _ = await write(server.port, writer, rate, start, deadline)
+        author = await Writer.open(server.port, writer)
+        await author.run(rate, deadline)
         server_cpu, client_cpu = await measured
+        held = send_queue(server.port, stalled.local_port) or 0
         await asyncio.sleep(1.0)  # the last events' frames
         readers_closed = sum(1 for ws in sockets if ws.closed.done())
+        for ws in sockets:
+            ws.close()
+        if drop:
+            await force_drop(server.port, accounts.admin, author)
+        author.close()
         # The stalled client reads again: what it gets ends with the close the server sent.
         stalled.resume()
         try:
-            closed_with: int | None = await asyncio.wait_for(asyncio.shield(stalled.closed), 10)
+            closed_with: int | None = await asyncio.wait_for(asyncio.shield(stalled.closed), 20)
         except TimeoutError:
             closed_with = None
-        for ws in sockets:
-            ws.close()
         stalled.close()
     finally:
         server.stop()
+    low, high = readers[0].low, readers[0].high
+    sent = sum(1 for stamp in author.stamps if low <= stamp < high)
     delivered = sum(r.events for r in readers)
     expected = sent * clients
     latencies = [ms for r in readers for ms in r.latencies]
@@ -256,12 +307,13 @@ async def run_once(
         client_cpu_share=client_cpu / seconds,
         stalled_closed_with=closed_with,
         stalled_frames=stalled_reader.frames,
+        stalled_held_kb=held / 1024,
         readers_closed=readers_closed,
     )
 
 
 def show(r: RunResult, label: str) -> None:
-    stalled = (
+    stalled = f"{r.stalled_held_kb:.0f} KB held; " + (
         f"closed {r.stalled_closed_with} after {r.stalled_frames} frames"
         if r.stalled_closed_with is not None
         else f"NOT closed ({r.stalled_frames} frames)"
@@ -293,7 +345,13 @@ async def main_async(args: argparse.Namespace) -> None:
         for run in range(runs):
             print(f"    (load average {os.getloadavg()[0]:.1f})")
             result = await run_once(
-                accounts, Path(tmp) / f"r{run}", args.clients, args.rate, warmup, seconds
+                accounts,
+                Path(tmp) / f"r{run}",
+                args.clients,
+                args.rate,
+                warmup,
+                seconds,
+                drop=not args.no_drop,
             )
             show(result, f"run {run + 1}")
             results.append(result)
@@ -309,10 +367,15 @@ async def main_async(args: argparse.Namespace) -> None:
         "| stalled client |"
     )
     print("|---:|---:|---:|---:|---:|---|")
+    dropped = (
+        f"closed as too slow ({TOO_SLOW}) in {closed} of {runs} runs"
+        if not args.no_drop
+        else "overflow phase skipped"
+    )
     print(
         f"| {args.clients} | {med('sent_per_s'):.0f} | {med('deliveries_per_s'):,.0f} "
         f"| {med('us_per_delivery'):.1f} µs | {med('p50_ms'):.1f} / {med('p99_ms'):.1f} ms "
-        f"| closed as too slow ({TOO_SLOW}) in {closed} of {runs} runs |"
+        f"| {med('stalled_held_kb'):.0f} KB in the kernel after the run; {dropped} |"
     )
     print(
         f"\n{med('us_per_delivery') / TARGET_US:.2f}x the CPU target of {TARGET_US} µs per "
@@ -331,6 +394,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, help="runs (default 3)")
     parser.add_argument("--seconds", type=float, help="measured seconds per run (default 20)")
     parser.add_argument("--warmup", type=float, help="seconds before measuring (default 2)")
+    parser.add_argument(
+        "--no-drop",
+        action="store_true",
+        help="skip the phase that makes the stalled client overflow",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -35,6 +35,7 @@ lost five races in a row to another process, asked again).
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import statistics
@@ -441,6 +442,7 @@ async def main_async(args: argparse.Namespace) -> None:
         for n in counts:
             results = []
             for run in range(runs):
+                print(f"    (load average {os.getloadavg()[0]:.1f})")
                 result = await run_once(
                     accounts, Path(tmp) / f"n{n}-r{run}", n, warmup, seconds, seed=run
                 )
