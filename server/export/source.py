@@ -18,8 +18,9 @@ ints per submission).
 from __future__ import annotations
 
 import bisect
+import itertools
 from array import array
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 from events.envelope import Recorded
@@ -180,12 +181,22 @@ class LiveSource(Source):
         self.seq = seq
         self.multi_label = state.multi_label
         self.project = _header(project_id, state, seq, at, options)
-        # Item ids only: new items may be added while the export streams, not these changed.
-        self._ids = list(state.items)
         self._items = state.items
+        # Items are only ever added, at the end: those of the export are the first `count`.
+        self._count = len(state.items)
 
     async def items(self) -> AsyncIterator[tuple[ImportedItem, ItemState | None]]:
-        for item_id in self._ids:
+        position = 0
+        keys: Iterator[str] = iter(self._items)
+        while position < self._count:
+            try:
+                item_id = next(keys)
+            except RuntimeError:
+                # Items were imported while the export streamed: go on from where it was
+                # (the new ones are at the end, past `count`), without a list of every id.
+                keys = itertools.islice(iter(self._items), position, None)
+                continue
+            position += 1
             item = self._items[item_id]
             state = self.state.annotations.get(item_id)
             if state is not None and _moved_past(state, self.seq):

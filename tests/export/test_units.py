@@ -12,6 +12,7 @@ from events.memory_store import MemoryStore
 from events.project import ImportedItem, ItemsImported, ProjectCreated, TagsDefined, TagSpec
 from events.projections.drafts import Draft, Region, Span, Stroke
 from events.projections.replay import fold_log
+from events.projections.workspace import ProjectState
 from events.queue import PageAssigned, PageSubmitted
 from server.export.model import ExportOptions, Label
 from server.export.overlap import majority
@@ -204,3 +205,26 @@ def test_sink_hands_out_chunks_of_at_least_its_size() -> None:
     assert list(sink.ready()) == [b"12345678901"]
     assert sink.take() == b""
     assert sink.written == 11
+
+
+async def test_live_source_goes_on_when_items_are_imported_while_it_streams() -> None:
+    store = await MemoryStore.open()
+    project = ProjectState(
+        settings=ProjectCreated(project_id="p", name="P", project_type="image_multiclass")
+    )
+
+    def image(n: int) -> ImportedItem:
+        return ImportedItem(
+            item_id=f"i{n}", kind="image", content_hash=f"{n:064x}", size_bytes=1, width=1, height=1
+        )
+
+    for n in range(3):
+        project.items[f"i{n}"] = image(n)
+    source = LiveSource(store, "p", project, 0, None, ExportOptions())
+    seen = []
+    async for item, _ in source.items():
+        seen.append(item.item_id)
+        if item.item_id == "i0":
+            project.items["i3"] = image(3)  # folded in while the export streams
+    assert seen == ["i0", "i1", "i2"]
+    await store.close()
