@@ -9,16 +9,18 @@ decision per commit (and fold) would serialize them all behind the disk. So the 
 waiting for a queue stream are taken together, in turn, and appended as one batch at the
 version they saw. Each of them reads only its own session's part of the queue, never changed
 by another decision of the batch (one decision per session per batch), plus which items are
-free to hand out: the items that earlier decisions of the batch handed out are passed along
-as taken. What the others release or submit is not seen until the next batch, which only
-makes fewer items free. A decision that reads the whole queue (the reaper's) goes alone.
+free to hand out: the items that earlier decisions of the batch handed out are passed along,
+with the labelers they went to, and count as held. What the others release or submit is not
+seen until the next batch, which only makes fewer items free; so a decision that finds
+nothing left is taken again in a batch of its own before the labeler is told so. A decision
+that reads the whole queue (the reaper's) goes alone.
 """
 
 import asyncio
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -32,7 +34,7 @@ from events.annotation import (
 from events.envelope import IncomingEvent, NewEvent, Recorded
 from events.errors import ConcurrencyError, EventLogError
 from events.projections.workspace import ProjectState
-from events.queue import ItemsReleased, PageAssigned
+from events.queue import ItemsReleased, PageAssigned, QueueExhausted
 from events.store import EventStore
 from events.streams import item_stream, project_stream, queue_stream
 from events.vocabulary import AnyEvent
@@ -42,7 +44,9 @@ from server.errors import ApiError, Conflict, NotFound, Unprocessable, from_log_
 from server.live import LiveModel
 
 RETRIES = 5
-QueueDecision = Callable[[ProjectState, Set[str]], Sequence[AnyEvent]]
+# A decision on a project's queue: the project, and the items handed out by decisions taken
+# earlier in the same batch (item -> labelers), in -> the events to append.
+QueueDecision = Callable[[ProjectState, Mapping[str, Sequence[str]]], Sequence[AnyEvent]]
 
 
 def new_event_id() -> str:
@@ -60,6 +64,16 @@ class _Waiting:
     future: asyncio.Future[list[Recorded]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    # Set when the decision is answered, or when its caller is to lead the next batch.
+    turn: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def answer(self, recorded: list[Recorded]) -> None:
+        self.future.set_result(recorded)
+        self.turn.set()
+
+    def fail(self, error: BaseException) -> None:
+        self.future.set_exception(error)
+        self.turn.set()
 
 
 class Commands:
@@ -73,6 +87,8 @@ class Commands:
         self.clock = clock
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: defaultdict[str, deque[_Waiting]] = defaultdict(deque)
+        # Per queue stream, the waiting decision whose caller decides the batches now.
+        self._leaders: dict[str, _Waiting] = {}
 
     async def _decide_and_append(
         self,
@@ -143,24 +159,35 @@ class Commands:
         """Appends queue events decided on the project, in a batch with other sessions' ones.
 
         `decide(project, taken)` must read and change only `session`'s part of the queue and
-        must not hand out the items in `taken`; with `alone`, it may read anything, and runs
-        in a batch of its own (taken is then empty).
+        must count the items in `taken` as held by the labelers named there; with `alone`, it
+        may read anything, and runs in a batch of its own (taken is then empty).
         """
         self.live.project(project_id)  # NotFound before any lock is taken
         stream = queue_stream(project_id)
         waiting = _Waiting(decide, actor, session, alone)
         queued = self._waiting[stream]
         queued.append(waiting)
+        self._leaders.setdefault(stream, waiting)
         try:
-            async with self._locks[stream]:
-                # Whoever holds the lock decides for everyone waiting, so this one's batch
-                # may already be done.
-                while not waiting.future.done():
+            # One caller at a time leads: it decides batches (its own and whoever else's is
+            # waiting) until its own decision is answered, then hands over to the next one
+            # still waiting. The others are woken when they are answered, all at once.
+            while not waiting.future.done():
+                if self._leaders[stream] is waiting:
                     await self._queue_batch(project_id, stream, queued)
-        except BaseException:
+                else:
+                    await waiting.turn.wait()
+                    waiting.turn.clear()
+        finally:
             if waiting in queued:
                 queued.remove(waiting)
-            raise
+            if self._leaders.get(stream) is waiting:
+                successor = next(iter(queued), None)
+                if successor is None:
+                    del self._leaders[stream]
+                else:
+                    self._leaders[stream] = successor
+                    successor.turn.set()
         return waiting.future.result()
 
     async def _queue_batch(self, project_id: str, stream: str, queued: deque[_Waiting]) -> None:
@@ -178,34 +205,46 @@ class Commands:
             sessions.add(waiting.session)
             batch.append(waiting)
             queued.remove(waiting)
+        deferred: list[_Waiting] = []
         try:
-            await self._decide_batch(project_id, stream, batch)
+            await self._decide_batch(project_id, stream, batch, deferred)
         except Exception as exc:
+            deferred.clear()
             for waiting in batch:
                 if not waiting.future.done():
-                    waiting.future.set_exception(exc)
+                    waiting.fail(exc)
         finally:
+            # Taken again first, alone, on the state with this batch folded in.
+            queued.extendleft(reversed(deferred))
             for waiting in batch:
-                if not waiting.future.done():
-                    waiting.future.set_exception(Conflict("interrupted; try again"))
+                if not waiting.future.done() and waiting not in deferred:
+                    waiting.fail(Conflict("interrupted; try again"))
 
-    async def _decide_batch(self, project_id: str, stream: str, batch: list[_Waiting]) -> None:
+    async def _decide_batch(
+        self, project_id: str, stream: str, batch: list[_Waiting], deferred: list[_Waiting]
+    ) -> None:
         for attempt in range(RETRIES):
             project = self.live.project(project_id)
             version = project.queue.version
-            taken: set[str] = set()
+            taken: dict[str, list[str]] = {}
             decided: list[tuple[_Waiting, list[NewEvent]]] = []
+            deferred.clear()
             for waiting in batch:
                 if waiting.future.done():
                     continue
                 try:
                     events = waiting.decide(project, taken)
                 except Exception as exc:
-                    waiting.future.set_exception(exc)
+                    waiting.fail(exc)
+                    continue
+                if len(batch) > 1 and any(isinstance(e, QueueExhausted) for e in events):
+                    waiting.alone = True
+                    deferred.append(waiting)
                     continue
                 for event in events:
                     if isinstance(event, PageAssigned):
-                        taken.update(event.items)
+                        for item in event.items:
+                            taken.setdefault(item, []).append(event.labeler)
                 news = [
                     NewEvent(
                         event_id=new_event_id(),
@@ -219,7 +258,7 @@ class Commands:
             appended = [new for _, news in decided for new in news]
             if not appended:
                 for waiting, _ in decided:
-                    waiting.future.set_result([])
+                    waiting.answer([])
                 return
             try:
                 recorded = await self.store.append(stream, appended, version)
@@ -234,7 +273,7 @@ class Commands:
             await self.live.wait_for(recorded[-1].seq)
             start = 0
             for waiting, news in decided:
-                waiting.future.set_result(recorded[start : start + len(news)])
+                waiting.answer(recorded[start : start + len(news)])
                 start += len(news)
             return
 

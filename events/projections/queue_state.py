@@ -4,7 +4,7 @@ Leases are times stamped by the server into events (`lease_until`), so expiry ca
 after a restart from the log alone.
 """
 
-from collections.abc import Set
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
@@ -49,26 +49,36 @@ class QueueState(msgspec.Struct, kw_only=True):
         return list(session.page) if session is not None and session.open else []
 
     def available_for(
-        self, labeler: str, overlap: int, limit: int, exclude: Set[str] = frozenset()
+        self,
+        labeler: str,
+        overlap: int,
+        limit: int,
+        taken: Mapping[str, Sequence[str]] | None = None,
     ) -> list[str]:
         """Items this labeler may be handed now: not done, not theirs before, not fully held
-        (and not in `exclude`)."""
+        (counting `taken`: items handed out but not folded in yet, and to whom)."""
         found: list[str] = []
         submitted_of, holders_of, skipped_of = (
             self.submitted.get,
             self.holders.get,
             self.skipped.get,
         )
+        taken_of = (taken or {}).get
         for item in self.open_items:
-            holders = holders_of(item)
             submitted = submitted_of(item, ())
+            holders = holders_of(item)
             if holders is not None:
                 if len(submitted) + len(holders) >= overlap or labeler in holders.values():
                     continue
             elif len(submitted) >= overlap:
                 continue
-            if labeler in submitted or item in exclude:
+            if labeler in submitted:
                 continue
+            also = taken_of(item)
+            if also is not None:
+                held = 0 if holders is None else len(holders)
+                if len(submitted) + held + len(also) >= overlap or labeler in also:
+                    continue
             if labeler in skipped_of(item, ()):
                 continue
             found.append(item)

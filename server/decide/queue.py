@@ -6,7 +6,7 @@ with the queue stream's version as expected version, so two decisions taken on t
 state cannot both land.
 """
 
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence
 
 from events.projections.drafts import Draft
 from events.projections.workspace import ProjectState
@@ -44,10 +44,10 @@ def next_page(
     labeler: str,
     now: float,
     page_size: int | None = None,
-    taken: Set[str] = frozenset(),
+    taken: Mapping[str, Sequence[str]] | None = None,
 ) -> list[QueueEvent]:
     """Events that give the labeler a page: their unfinished one if any, else fresh items
-    (none of `taken`: items just handed out by decisions not yet folded in)."""
+    (`taken`: items just handed out by decisions not yet folded in, and to whom)."""
     events = open_lease(project, session_id, labeler, now)
     session = project.queue.sessions.get(session_id)
     if not events and session is not None and session.page:
