@@ -258,7 +258,8 @@ def main() -> None:
             raw_rates.append(raw_n / raw_s)
             rebuild_rates.append(rebuild_n / rebuild_s)
             print(
-                f"run {run + 1}: raw {raw_n / raw_s:,.0f} ev/s, rebuild {rebuild_n / rebuild_s:,.0f} ev/s"
+                f"run {run + 1}: raw {raw_n / raw_s:,.0f} ev/s,"
+                f" rebuild {rebuild_n / rebuild_s:,.0f} ev/s"
             )
         raw, rebuilt = statistics.median(raw_rates), statistics.median(rebuild_rates)
         print(f"median raw read+decode to dicts: {raw:,.0f} events/s")

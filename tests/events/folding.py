@@ -8,8 +8,8 @@ from events.project import (
     ImportedItem,
     ItemsImported,
     ProjectCreated,
-    TagSpec,
     TagsDefined,
+    TagSpec,
 )
 from events.projections.workspace import ProjectState, Workspace, evolve
 from events.queue import PageAssigned, PageSubmitted, SessionOpened

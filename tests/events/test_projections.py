@@ -52,7 +52,8 @@ def test_multiclass_tag_replaces_and_submit_counts(project_type: str) -> None:
     assert draft(log, "b").tags == []
     log.submit("ann", "a")
     work = log.state.annotations["a"].work["ann"]
-    assert work.submitted is not None and work.submitted.tags == ["dog"]
+    assert work.submitted is not None
+    assert work.submitted.tags == ["dog"]
     progress = log.state.progress
     assert (progress.items, progress.done, progress.submissions) == (2, 1, 1)
     assert progress.by_tag == {"dog": 1}

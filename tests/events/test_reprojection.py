@@ -22,7 +22,7 @@ from events.annotation import (
 from events.codec import encode
 from events.envelope import NewEvent
 from events.memory_store import MemoryStore
-from events.project import ImportedItem, ItemsImported, ProjectCreated, TagSpec, TagsDefined
+from events.project import ImportedItem, ItemsImported, ProjectCreated, TagsDefined, TagSpec
 from events.projections.replay import fold_log, rebuild, workspace_as_of
 from events.projections.workspace import Workspace, evolve, snapshot
 from events.queue import PageAssigned, PageSubmitted, SessionOpened
@@ -208,14 +208,15 @@ def test_rebuild_equals_incremental_on_memory(data: st.DataObject, tmp_path: Pat
 )
 @given(data=st.data())
 def test_rebuild_equals_incremental_on_sqlite(data: st.DataObject, tmp_path: Path) -> None:
+    path = tmp_path / f"log-{id(data)}.db"
+
     async def run() -> None:
-        path = tmp_path / f"log-{id(data)}.db"
         store = await SQLiteStore.open(path)
         try:
             await scenario(store, data, tmp_path)
         finally:
             await store.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
 
     asyncio.run(run())
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
