@@ -17,10 +17,11 @@ that reads the whole queue (the reaper's) goes alone.
 """
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -99,7 +100,7 @@ class Commands:
         session: str,
     ) -> list[Recorded]:
         """Runs `decide` on the current model and appends its events at the version it saw."""
-        async with self._locks[stream]:
+        async with self._locks[stream], self._across_processes(stream):
             for attempt in range(RETRIES):
                 version = version_of()
                 decided = decide()
@@ -126,6 +127,21 @@ class Commands:
                 await self.live.wait_for(recorded[-1].seq)
                 return recorded
         return []
+
+    @contextlib.asynccontextmanager
+    async def _across_processes(self, stream: str) -> AsyncIterator[None]:
+        """On a store that other processes append to, takes turns with them on the stream.
+
+        Without it, processes deciding on a hot stream (a project's queue) race, and all but
+        one retry; with it they wait for the stream's lock and fold what came before deciding.
+        """
+        lock = getattr(self.store, "stream_lock", None)
+        if lock is None:
+            yield
+            return
+        async with lock(stream) as last_seq:
+            await self.live.wait_for(last_seq)
+            yield
 
     async def project_events(
         self,

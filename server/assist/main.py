@@ -16,10 +16,12 @@ from events.postgres_store import PostgresStore
 from events.sqlite_store import SQLiteStore
 from server.assist.rounds import AssistSettings
 from server.assist.worker import Store, Worker
+from server.leadership import leadership_for
 from server.media.storage import MediaStore
 
 log = logging.getLogger("annolog.assist")
 PARENT_CHECK_SECONDS = 1.0
+LEADERSHIP_RETRY_SECONDS = 2.0
 
 
 async def open_log(database: str) -> Store:
@@ -33,12 +35,24 @@ async def open_log(database: str) -> Store:
 
 async def serve(database: str, media_dir: Path, settings: AssistSettings) -> None:
     """Runs the worker until SIGTERM / SIGINT (or until it fails)."""
-    store = await open_log(database)
-    worker = Worker(store, MediaStore(media_dir), settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # Exactly one worker trains at a time across processes; a standby takes over when the
+    # leader's process dies (on SQLite the one process always leads).
+    leadership = leadership_for(database, "assist", LEADERSHIP_RETRY_SECONDS)
+    await leadership.start()
+    waiting = asyncio.create_task(leadership.wait_until_leader(), name="assist-leadership")
+    stopping_early = asyncio.create_task(stop.wait(), name="assist-stop-early")
+    await asyncio.wait({waiting, stopping_early}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (waiting, stopping_early):
+        task.cancel()
+    if stop.is_set():
+        await leadership.stop()
+        return
+    store = await open_log(database)
+    worker = Worker(store, MediaStore(media_dir), settings)
     working = asyncio.create_task(worker.run(), name="assist")
     stopping = asyncio.create_task(_until_stopped(stop), name="assist-stop")
     try:
@@ -51,6 +65,7 @@ async def serve(database: str, media_dir: Path, settings: AssistSettings) -> Non
         with contextlib.suppress(asyncio.CancelledError):
             await working
         await store.close()
+        await leadership.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     log.info("assistant stopped at seq %s", worker.workspace.seq)
