@@ -26,7 +26,7 @@ async function route() {
   const hash = location.hash || "#/";
   if (app.view?.destroy) await app.view.destroy();
   app.view = null;
-  document.querySelectorAll(".overlay").forEach((o) => o.remove());
+  document.querySelectorAll(".overlay, #toasts > .toast:not(.keep)").forEach((o) => o.remove());
   helpEl = null;
   if (!app.me && hash !== "#/signin") {
     try {

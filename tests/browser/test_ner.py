@@ -82,13 +82,20 @@ def test_ner_spans_offsets_selection_and_retag(page: Page, admin_api: Api) -> No
     # Without a tag nothing is tagged and the labeler is told.
     word(page, "Kyoto")
     expect(page.get_by_text("Pick a tag first")).to_be_visible()
+    marks = page.locator("mark.span")
     page.keyboard.press("2")
     word(page, "Kyoto")
+    # Each span moves the words after it (its tag label): wait before aiming at the next.
+    expect(marks).to_have_count(1)
     select_range(page, "ão", "Paul")  # a partial drag snaps to whole words
+    expect(marks).to_have_count(2)
     page.keyboard.press("1")
     select_range(page, "Zoë", "Müller")
+    expect(marks).to_have_count(3)
     word(page, "Lovelace")
+    expect(marks).to_have_count(4)
     word(page, "Zoe\u0308")
+    expect(marks).to_have_count(5)
     wait_saved(page)
     got = spans(admin_api, project, item)
     # Offsets are code points of the text, as Python slices it.

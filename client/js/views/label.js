@@ -296,10 +296,10 @@ class LabelSession {
   }
 
   connection({ online, pending }) {
-    if (online && !pending) banner(null);
-    else if (online) banner(`Sending ${pending} saved gesture${pending > 1 ? "s" : ""}…`, "info");
+    if (online) banner(null);
     else banner(`Connection lost — reconnecting. ${pending ? `${pending} gesture${pending > 1 ? "s" : ""} kept here, sent when back.` : "Your work so far is saved."}`, "warn");
     if (!online) for (const b of this.outbox.batches) b.resent = true;
+    this.updateFooter();
   }
 
   // Tags and keys.
@@ -439,7 +439,7 @@ class LabelSession {
         c.clustered ? h("span", { class: "pill accent" }, `Tasks clustered: ${c.clustered}`) : null,
         h("span", { class: "muted" }, `${c.done ?? 0} / ${c.total ?? 0} done`),
         lease ? h("span", { class: "muted", title: "Your page is yours until then; the page renews it while open" }, `lease until ${lease}`) : null),
-      viewers.length ? h("span", { class: "presence", role: "status" }, "👁 Also here: ", viewers.join(", ")) : null,
+      viewers.length ? h("span", { class: "presence", role: "status" }, "Also here: ", viewers.join(", ")) : null,
       h("span", { class: "spacer" }),
       CLASSIFICATION.has(this.type) ? this.layoutPicker() : null,
       h("button", { class: "ghost", onclick: () => this.showInstructions() }, "Instructions"),

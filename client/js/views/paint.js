@@ -150,13 +150,25 @@ function drawLabels(ctx, view, scene) {
   for (const r of scene.regions) {
     const anchor = r.kind === "box" ? [r.x, r.y] : r.points.reduce((a, p) => (p[1] < a[1] ? p : a), r.points[0]);
     const p = toScreen(view, anchor[0], anchor[1]);
-    const text = `${r.locked ? "🔒 " : ""}${r.tag ?? "untagged"}`;
-    const w = ctx.measureText(text).width + 8;
+    const text = r.tag ?? "untagged";
+    const lock = r.locked ? 12 : 0;
+    const w = ctx.measureText(text).width + 8 + lock;
     ctx.fillStyle = r.tag ? scene.colour(r.tag) : "#5f6368";
     ctx.fillRect(p.x, p.y - 17, w, 17);
     ctx.fillStyle = scene.ink(r.tag);
-    ctx.fillText(text, p.x + 4, p.y - 3);
+    ctx.strokeStyle = scene.ink(r.tag);
+    if (lock) padlock(ctx, p.x + 4, p.y - 14);
+    ctx.fillText(text, p.x + 4 + lock, p.y - 3);
   }
+}
+
+/** A small padlock (no emoji font is needed): body 8×6 under a shackle. */
+function padlock(ctx, x, y) {
+  ctx.fillRect(x, y + 5, 8, 6);
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.arc(x + 4, y + 5, 2.6, Math.PI, 0);
+  ctx.stroke();
 }
 
 function drawSelection(ctx, view, r, scene) {
