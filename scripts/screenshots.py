@@ -271,8 +271,12 @@ def sign_in(page: Page, base: str, user: str) -> None:
 
 def label(page: Page, base: str, project: str) -> None:
     page.goto(f"{base}/#/p/{project}/label")
+    page.wait_for_function(
+        "p => window.annolog.view?.projectId === p && document.querySelector('.label-foot')",
+        arg=project,
+    )
     page.get_by_role("button", name="Submit").wait_for()
-    if page.locator("canvas.stage").count():
+    if page.evaluate("() => window.annolog.view.view?.canvas !== undefined"):
         page.locator("canvas.stage[data-ready=true]").wait_for()
     page.wait_for_timeout(600)
 
