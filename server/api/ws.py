@@ -175,8 +175,9 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> tuple[Cl
     client.push(frame("caught_up", seq=until))
     client.finish_catch_up()
     current = found.live.project(hello.project)
-    client.push(page_frame(current, principal.session_id))
-    client.push(progress_frame(hello.project, current))
+    counts = found.hub.counts(hello.project, current)
+    client.push(page_frame(current, principal.session_id, counts))
+    client.push(progress_frame(hello.project, current, counts))
     return client, principal.is_admin
 
 
