@@ -34,11 +34,14 @@ START = "import sys; from server.cli import main; sys.exit(main())"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps its event loop running in the main
+    thread until the session ends, and pytest-asyncio cannot start a loop after that."""
+    browser = [item for item in items if "browser" in item.keywords]
     if CHROMIUM is None:
         skip = pytest.mark.skip(reason="Debian's chromium is not installed")
-        for item in items:
-            if "browser" in item.keywords:
-                item.add_marker(skip)
+        for item in browser:
+            item.add_marker(skip)
+    items[:] = [item for item in items if "browser" not in item.keywords] + browser
 
 
 @pytest.fixture(scope="session")
@@ -221,6 +224,12 @@ def sign_in(page: Page, user: str, hash_route: str = "#/") -> None:
 def open_labeling(page: Page, user: str, project: str) -> None:
     sign_in(page, user, f"#/p/{project}/label")
     expect(page.get_by_role("button", name="Submit")).to_be_visible()
+    # The type's view (grid, editor, text) is loaded after the footer: wait for it too.
+    page.wait_for_function(
+        "p => { const v = window.annolog.view; return v?.projectId === p"
+        " && (v.view !== null || v.page.items.length === 0); }",
+        arg=project,
+    )
 
 
 def wait_saved(page: Page) -> None:

@@ -33,6 +33,7 @@ class LabelSession {
     this.myIds = new Set();
     this.stackKey = `annolog-undo:${this.me}:${projectId}`;
     this.currentTag = null;
+    this.view = null;
     this.busy = false;
     this.el = h("section", { class: "label-screen" });
   }
