@@ -25,6 +25,7 @@ from events.queue import (
 from server.errors import LeaseLost, Unprocessable
 
 CLASSIFICATION = {"image_multiclass", "text_multiclass", "image_multilabel", "text_multilabel"}
+ASSISTED_WINDOW = 2_000
 
 
 def open_lease(
@@ -53,7 +54,11 @@ def next_page(
     if not events and session is not None and session.page:
         return []
     size = page_size or project.settings.page_size
-    candidates = project.queue.available_for(labeler, project.settings.overlap, 10 * size, taken)
+    # Once the assistant has proposed or clustered, look much further than the next few
+    # items in import order: a cluster's members and the proposed items are spread out.
+    assisted = bool(project.models) or project.clusters is not None
+    window = ASSISTED_WINDOW if assisted else 10 * size
+    candidates = project.queue.available_for(labeler, project.settings.overlap, window, taken)
     items, source = order_for_page(project, candidates, size)
     if not items:
         return [*events, QueueExhausted(session_id=session_id, labeler=labeler)]
