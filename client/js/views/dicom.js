@@ -49,7 +49,8 @@ export class DicomSource {
     this.out32 = new Uint32Array(this.image.data.buffer);
     this.presets = [...wl.fileWindows(this.transform()), ...wl.PRESETS.map((p) => ({ ...p, function: "LINEAR" }))];
     this.initial = this.defaultWindow();
-    if (!this.window || frame === 0) this.window = this.initial;
+    // The labeler's window carries over when paging through frames.
+    if (!this.window) this.window = this.initial;
     this.apply(this.window);
   }
 

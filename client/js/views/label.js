@@ -8,7 +8,7 @@ import { Outbox, newId } from "../outbox.js";
 import { Live } from "../live.js";
 import { tagForKey } from "../keys.js";
 import { CLASSIFICATION, MULTI_LABEL, draftFromJson, applyGesture, isDrawingGesture, incompleteReason, emptyDraft } from "../draft.js";
-import { TYPE_NAMES, instructionsDom } from "./projects.js";
+import { TYPE_NAMES, instructionsDialog } from "./projects.js";
 
 const LAYOUTS = [1, 4, 9, 16];
 
@@ -480,13 +480,7 @@ class LabelSession {
       h("button", { class: "primary", disabled: !!reason, onclick: () => this.submit(), title: "Submit (Ctrl+Enter)" }, "Submit ", kbd("Ctrl+Enter")));
   }
 
-  showInstructions() {
-    const close = () => el.remove();
-    const el = h("div", { class: "overlay", role: "dialog", "aria-modal": "true", "aria-label": "Instructions", onclick: (e) => e.target === el && close() },
-      h("div", { class: "dialog wide" }, h("div", { class: "dialog-head" }, h("h2", {}, "Instructions"), h("button", { class: "ghost close", "aria-label": "Close", onclick: close }, "×")),
-        instructionsDom(this.project.instructions)));
-    document.body.appendChild(el);
-  }
+  showInstructions() { instructionsDialog(this.project.instructions); }
 
   mediaUrl(item, query = "") {
     return `${itemPath(this.projectId, item)}/media${query}`;

@@ -52,6 +52,15 @@ export async function projects() {
 export const instructionsDom = (markdown) =>
   h("div", { class: "markdown" }, markdown ? renderTree(parse(markdown)) : h("p", { class: "muted" }, "No instructions."));
 
+/** The instructions in a dialog, reachable at any time while labeling. */
+export function instructionsDialog(markdown) {
+  const close = () => el.remove();
+  const el = h("div", { class: "overlay", role: "dialog", "aria-modal": "true", "aria-label": "Instructions", onclick: (e) => e.target === el && close() },
+    h("div", { class: "dialog wide" }, h("div", { class: "dialog-head" }, h("h2", {}, "Instructions"), h("button", { class: "ghost close", "aria-label": "Close", onclick: close }, "×")),
+      instructionsDom(markdown)));
+  document.body.appendChild(el);
+}
+
 export function tagList(tags) {
   return h("ul", { class: "tag-list" }, tags.map((t) => h("li", {}, swatch(t.colour), h("span", {}, t.name), t.key ? kbd(String(t.key)) : null)));
 }
