@@ -143,8 +143,8 @@ def projects() -> list[DemoProject]:
             "CT, MR and X-ray",
             "bounding_boxes",
             ("lesion", "organ", "artefact"),
-            "# Box the findings\n\nDrag with the middle of the image to change window/level; "
-            "presets are in the toolbar.",
+            "# Box the findings\n\nRight-drag (or press **W** and drag) to change "
+            "window/level: sideways for width, up and down for level; presets are in the toolbar.",
             tuple(data.dicom_files()),
             page_size=1,
         ),
