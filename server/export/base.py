@@ -1,12 +1,13 @@
 """What every format is: a writer fed the project's header, then each item, then closed."""
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
 from server.export.model import ExportItem, ExportProject
 from server.export.sink import Sink
 
 
-class Writer:
+class Writer(ABC):
     """Writes one export into a Sink.
 
     `close` yields whenever it has written a piece, so that the driver can send it before the
@@ -16,8 +17,9 @@ class Writer:
     def open(self, project: ExportProject, out: Sink) -> None:
         self.project = project
 
+    @abstractmethod
     def add(self, item: ExportItem, out: Sink) -> None:
-        raise NotImplementedError
+        """Writes one item's labels."""
 
     def close(self, out: Sink) -> Iterator[None]:
         yield

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+from abc import ABC, abstractmethod
 from array import array
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -110,7 +111,7 @@ async def replay_item(
     return state
 
 
-class Source:
+class Source(ABC):
     """The project as of `seq` and its items with their annotation states."""
 
     project: ExportProject
@@ -145,8 +146,9 @@ class Source:
             self.multi_label,
         )
 
+    @abstractmethod
     def items(self) -> AsyncIterator[tuple[ImportedItem, ItemState | None]]:
-        raise NotImplementedError
+        """The project's items in import order, each with its annotations as of the seq."""
 
 
 def _header(

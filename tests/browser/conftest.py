@@ -37,10 +37,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's sync API keeps its event loop running in the main
     thread until the session ends, and pytest-asyncio cannot start a loop after that."""
     browser = [item for item in items if "browser" in item.keywords]
-    if CHROMIUM is None:
-        skip = pytest.mark.skip(reason="Debian's chromium is not installed")
-        for item in browser:
-            item.add_marker(skip)
+    if browser and CHROMIUM is None:
+        # Failing, not skipping: a skip would hide a missing install step in CI.
+        raise pytest.UsageError(
+            "Debian's chromium is not installed: run scripts/install-test-deps"
+        )
     items[:] = [item for item in items if "browser" not in item.keywords] + browser
 
 
