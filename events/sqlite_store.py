@@ -76,6 +76,10 @@ class SQLiteStore(BatchingStore):
         # The newest stamp seen in the file, so that stamps never go backwards across processes.
         self._seen_at = 0.0
         self._watcher: asyncio.Task[None] | None = None
+        # A look at the file while this process commits may see its own rows before they are
+        # acknowledged, and take them for another process's: such a look is void.
+        self._committing = False
+        self._commits = 0
 
     @classmethod
     async def open(
@@ -114,9 +118,14 @@ class SQLiteStore(BatchingStore):
         """Wakes the subscribers when another process has appended to the file."""
         while not self._closed:
             await asyncio.sleep(interval)
+            if self._committing:
+                continue  # the commit itself notices what other processes appended
+            commits = self._commits
             rows = await self._reader.execute_fetchall(
                 "SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1"
             )
+            if self._committing or self._commits != commits:
+                continue
             row = next(iter(rows), None)
             if row is not None and row[0] > self._last_seq:
                 self._appended_elsewhere(row[0], row[1])
@@ -130,7 +139,13 @@ class SQLiteStore(BatchingStore):
         changed.set()
 
     async def _commit(self, batch: Sequence[Prepared], last_seq: int, now: float) -> BatchPlan:
-        plan = await _run(self._writer_conn, self._commit_sync, batch, last_seq, now)
+        self._committing = True
+        try:
+            plan = await _run(self._writer_conn, self._commit_sync, batch, last_seq, now)
+        finally:
+            # The caller records the new last seq before anything else runs.
+            self._committing = False
+            self._commits += 1
         first = plan.rows[0].recorded.seq - 1 if plan.rows else plan.last_seq
         if first > self._last_seq:
             # Another process appended since this one last looked: the tail must not span the

@@ -63,6 +63,9 @@ class Client:
         self.held: list[tuple[int, str]] = []
         self.frames: deque[str] = deque()
         self.ready = asyncio.Event()
+        # Set while nothing waits to be sent (or nothing will be: the client was dropped).
+        self.drained = asyncio.Event()
+        self.drained.set()
         self.dropped = False
         self.writer: asyncio.Task[None] | None = None
         self.warned_until = 0.0
@@ -71,16 +74,24 @@ class Client:
         if self.dropped:
             return
         if len(self.frames) >= self.limit:
-            self.dropped = True
-            self.ready.set()
+            self.drop()
             return
         self.frames.append(frame)
+        self.drained.clear()
         self.ready.set()
+
+    def drop(self) -> None:
+        """Stops queuing: the writer closes with TOO_SLOW once its current send returns."""
+        self.dropped = True
+        self.ready.set()
+        self.drained.set()
 
     def deliver(self, seq: int, frame: str) -> None:
         """Queues an event frame, in seq order, never one already sent."""
         if self.catching_up:
             self.held.append((seq, frame))
+            if len(self.held) > self.limit:
+                self.drop()  # live frames piled up while its catch-up was being sent
         elif seq > self.last_seq:
             self.last_seq = seq
             self.push(frame)
@@ -92,15 +103,21 @@ class Client:
             self.deliver(seq, frame)
 
     async def write_loop(self) -> None:
-        while True:
-            await self.ready.wait()
-            self.ready.clear()
-            while self.frames and not self.dropped:
-                await self.send(self.frames.popleft())
-            if self.dropped:
-                with contextlib.suppress(Exception):
-                    await self.close(TOO_SLOW, "too slow: reconnect with the last seq you saw")
-                return
+        try:
+            while True:
+                await self.ready.wait()
+                self.ready.clear()
+                while self.frames and not self.dropped:
+                    await self.send(self.frames.popleft())
+                self.drained.set()
+                if self.dropped:
+                    with contextlib.suppress(Exception):
+                        await self.close(TOO_SLOW, "too slow: reconnect with the last seq you saw")
+                    return
+        finally:
+            # Also when a send failed (the client went away): nothing more will be sent.
+            self.dropped = True
+            self.drained.set()
 
 
 def event_frame(recorded: Recorded) -> str:

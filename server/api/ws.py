@@ -26,7 +26,6 @@ from server.hub import Client, event_frame, frame, page_frame, progress_frame
 from server.services import Services, services
 
 CATCH_UP_PAGE = 1_000
-DRAIN_POLL_SECONDS = 0.002
 POLICY_VIOLATION = 1008
 
 
@@ -184,12 +183,7 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> tuple[Cl
 async def _drained(client: Client) -> bool:
     """Waits until the client's writer has sent its queue; False if the client was dropped
     meanwhile (it stopped reading, or the live frames held for it piled past its limit)."""
-    while client.frames and not client.dropped:
-        if len(client.held) > client.limit:
-            client.dropped = True  # the writer closes with TOO_SLOW once its send returns
-            client.ready.set()
-            break
-        await asyncio.sleep(DRAIN_POLL_SECONDS)
+    await client.drained.wait()
     return not client.dropped
 
 
