@@ -78,7 +78,7 @@ PAGE_SIZE = 9
 OVERLAP = 1
 HEARTBEAT_SECONDS = 10.0
 # Items imported per run: more than the fastest server could hand out in the run.
-ITEMS_PER_SECOND_CEILING = 3_000
+ITEMS_PER_SECOND_CEILING = 4_500
 TARGET_ITEMS_PER_SECOND = 400
 TARGET_NEXT_P99_MS = 50
 GESTURE = b'{"events":[{"event_id":"%s-%d","event":{"type":"annotation.tag_applied","tag":"%s"}}]}'
