@@ -79,6 +79,7 @@ OVERLAP = 1
 HEARTBEAT_SECONDS = 10.0
 # Items imported per run: more than the fastest server could hand out in the run.
 ITEMS_PER_SECOND_CEILING = 4_500
+IMPORT_CHUNK = 50_000  # items per upload (the server reads at most 100,000 from one)
 TARGET_ITEMS_PER_SECOND = 400
 TARGET_NEXT_P99_MS = 50
 GESTURE = b'{"events":[{"event_id":"%s-%d","event":{"type":"annotation.tag_applied","tag":"%s"}}]}'
@@ -134,13 +135,13 @@ class RunResult:
     conflicts: int = 0
 
 
-def jsonl_items(count: int, seed: int) -> bytes:
+def jsonl_items(start: int, count: int, seed: int) -> bytes:
     """Distinct short texts (ingest deduplicates by content), one JSON object a line."""
-    rng = random.Random(seed)
+    rng = random.Random(seed + start)
     words = ["the", "of", "a", "to", "in", "market", "team", "game", "vote", "rain", "cell"]
     lines = [
         json.dumps({"id": f"t{n:06d}", "text": f"{n}: " + " ".join(rng.choices(words, k=12))})
-        for n in range(count)
+        for n in range(start, start + count)
     ]
     return ("\n".join(lines) + "\n").encode()
 
@@ -161,11 +162,15 @@ async def make_project(port: int, admin: str, labelers: list[str], items: int) -
             },
             ok=201,
         )
-        status, body = await http.request(
-            "POST", f"/api/projects/{PROJECT}/items?filename=items.jsonl", jsonl_items(items, 1)
-        )
-        if status != 201 or json.loads(body)["imported"] != items:
-            raise HttpError(status, body, "import")
+        for start in range(0, items, IMPORT_CHUNK):
+            count = min(IMPORT_CHUNK, items - start)
+            status, body = await http.request(
+                "POST",
+                f"/api/projects/{PROJECT}/items?filename=items.jsonl",
+                jsonl_items(start, count, 1),
+            )
+            if status != 201 or json.loads(body)["imported"] != count:
+                raise HttpError(status, body, "import")
         for name in labelers:
             await http.call(
                 "POST", f"/api/projects/{PROJECT}/members", {"user": name, "role": "labeler"}
