@@ -39,9 +39,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     browser = [item for item in items if "browser" in item.keywords]
     if browser and CHROMIUM is None:
         # Failing, not skipping: a skip would hide a missing install step in CI.
-        raise pytest.UsageError(
-            "Debian's chromium is not installed: run scripts/install-test-deps"
-        )
+        raise pytest.UsageError("Debian's chromium is not installed: run scripts/install-test-deps")
     items[:] = [item for item in items if "browser" not in item.keywords] + browser
 
 
