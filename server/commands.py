@@ -239,6 +239,12 @@ class Commands:
     async def _decide_batch(
         self, project_id: str, stream: str, batch: list[_Waiting], deferred: list[_Waiting]
     ) -> None:
+        async with self._across_processes(stream):
+            await self._decide_batch_in_turn(project_id, stream, batch, deferred)
+
+    async def _decide_batch_in_turn(
+        self, project_id: str, stream: str, batch: list[_Waiting], deferred: list[_Waiting]
+    ) -> None:
         for attempt in range(RETRIES):
             project = self.live.project(project_id)
             version = project.queue.version
