@@ -265,9 +265,20 @@ def bad_events(draw: st.DrawFn) -> Command:
     batch = [{"event_id": draw(st.from_regex(r"[a-z0-9]{1,20}", fullmatch=True)), "event": event}]
     path = f"/api/projects/fuzz/items/{item}/events"
     content = encode({"events": batch})
+    if not _is_strict_json(batch):
+        # NaN and Infinity are not JSON: the body is refused before its events are read.
+        status, code = {400}, "bad_request"
     return Command(
         kind, "POST", path, "ann", content, {"content-type": "application/json"}, {}, status, code
     )
+
+
+def _is_strict_json(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _span() -> dict[str, Any]:
