@@ -54,6 +54,8 @@ class ProjectCreated(Event, frozen=True, kw_only=True, tag="project.created"):
     overlap: Annotated[int, Meta(ge=1, le=20)] = 1
     lease_seconds: Annotated[int, Meta(ge=10, le=86_400)] = 900
     target_precision: Annotated[float, Meta(ge=0.5, le=1.0)] = 0.95
+    # Patient identifiers in DICOM files are hidden from everyone but admins unless shown.
+    patient_identifiers_shown: bool = False
 
 
 class TagsDefined(Event, frozen=True, kw_only=True, tag="project.tags_defined"):
@@ -68,6 +70,14 @@ class TagAdded(Event, frozen=True, kw_only=True, tag="project.tag_added"):
 
 class InstructionsUpdated(Event, frozen=True, kw_only=True, tag="project.instructions_updated"):
     instructions: Text
+
+
+class PatientIdentifiersShown(
+    Event, frozen=True, kw_only=True, tag="project.patient_identifiers_shown"
+):
+    """An admin shows (or hides again) DICOM patient identifiers to the project's members."""
+
+    shown: bool
 
 
 class MemberAdded(Event, frozen=True, kw_only=True, tag="project.member_added"):
@@ -88,6 +98,7 @@ ProjectEvent = (
     | TagsDefined
     | TagAdded
     | InstructionsUpdated
+    | PatientIdentifiersShown
     | MemberAdded
     | MemberRemoved
     | ItemsImported
@@ -97,6 +108,7 @@ PROJECT_EVENTS: tuple[type[Event], ...] = (
     TagsDefined,
     TagAdded,
     InstructionsUpdated,
+    PatientIdentifiersShown,
     MemberAdded,
     MemberRemoved,
     ItemsImported,

@@ -26,6 +26,7 @@ from events.project import (
     ItemsImported,
     MemberAdded,
     MemberRemoved,
+    PatientIdentifiersShown,
     ProjectCreated,
     TagAdded,
     TagsDefined,
@@ -167,6 +168,10 @@ def _settings(workspace: Workspace, r: Recorded) -> None:
             project.tags = [t for t in project.tags if t.name != tag.name] + [tag]
         case InstructionsUpdated(instructions=text):
             project.settings = msgspec.structs.replace(project.settings, instructions=text)
+        case PatientIdentifiersShown(shown=shown):
+            project.settings = msgspec.structs.replace(
+                project.settings, patient_identifiers_shown=shown
+            )
         case MemberAdded(user=user, role=role):
             project.members[user] = role
         case MemberRemoved(user=user):
@@ -248,6 +253,7 @@ _DISPATCH: dict[type[Event], Callable[[Workspace, Recorded], None]] = {
     TagsDefined: _settings,
     TagAdded: _settings,
     InstructionsUpdated: _settings,
+    PatientIdentifiersShown: _settings,
     MemberAdded: _settings,
     MemberRemoved: _settings,
     ItemsImported: _settings,

@@ -10,10 +10,11 @@ from starlette.routing import Route
 
 from events.project import ItemsImported, ProjectEvent
 from events.projections.workspace import ProjectState
-from server.api.common import JSONResponse, authorize, caller
+from server.api.common import JSONResponse, authorize, caller, role_in
+from server.auth.principal import Principal
 from server.decide import projects as rules
 from server.dicom import DicomError, encode_png, encode_values, read_dicom, without_phi
-from server.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
+from server.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from server.media.content_types import media_type_for
 from server.media.ingest import ingest
 from server.media.limits import IngestLimits
@@ -125,7 +126,14 @@ async def list_items(request: Request) -> JSONResponse:
     return JSONResponse({"items": listed, "total": len(project.items), "offset": offset})
 
 
-def _dicom_response(found: Services, data: bytes, request: Request, is_admin: bool) -> Response:
+def sees_patient_identifiers(project: ProjectState, principal: Principal) -> bool:
+    """Admins always do; the project's other members only once an admin has shown them."""
+    if principal.is_admin or role_in(project, principal) == "admin":
+        return True
+    return project.settings.patient_identifiers_shown
+
+
+def _dicom_response(found: Services, data: bytes, request: Request, phi: bool) -> Response:
     view = request.query_params.get("view", "png")
     try:
         frame = int(request.query_params.get("frame", "0"))
@@ -148,7 +156,7 @@ def _dicom_response(found: Services, data: bytes, request: Request, is_admin: bo
                 headers={"Cache-Control": IMMUTABLE},
             )
         if view == "metadata":
-            metadata = image.metadata if is_admin else without_phi(image.metadata)
+            metadata = image.metadata if phi else without_phi(image.metadata)
             return JSONResponse(metadata)
     except DicomError as exc:
         raise Unprocessable(exc.message, field="item") from exc
@@ -164,7 +172,18 @@ async def media(request: Request) -> Response:
     item = project.items.get(item_id)
     if item is None:
         raise NotFound(f"there is no item {item_id} in this project", field="item")
-    etag = f'"{item.content_hash}-{request.url.query}"'
+    view = request.query_params.get("view", "png") if item.kind == "dicom" else None
+    phi = sees_patient_identifiers(project, principal)
+    if view == "original" and not phi:
+        # The file as imported carries the patient's identifiers in its header.
+        raise Forbidden(
+            "the original DICOM file holds patient identifiers, which this project hides from you",
+            field="view",
+        )
+    # Whether identifiers are in the answer is part of its identity: a cached copy made while
+    # they were shown must not be revalidated once they are hidden.
+    shows_phi = phi and view in ("metadata", "original")
+    etag = f'"{item.content_hash}-{request.url.query}{"-phi" if shows_phi else ""}"'
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
     if item.kind == "text":
@@ -172,10 +191,8 @@ async def media(request: Request) -> Response:
             item.text or "", media_type="text/plain; charset=utf-8", headers={"ETag": etag}
         )
     data = await anyio.to_thread.run_sync(found.media.read, item.content_hash)
-    if item.kind == "dicom" and request.query_params.get("view", "png") != "original":
-        response = await anyio.to_thread.run_sync(
-            _dicom_response, found, data, request, principal.is_admin
-        )
+    if view is not None and view != "original":
+        response = await anyio.to_thread.run_sync(_dicom_response, found, data, request, phi)
     else:
         response = Response(
             data,

@@ -14,7 +14,7 @@ from server.api.common import JSONResponse, authorize, caller, read_json
 from server.api.openapi import accepts
 from server.decide import projects as rules
 from server.errors import Forbidden, NotFound
-from server.hub import queue_counts
+from server.queue_counts import queue_counts
 from server.services import services
 
 
@@ -36,6 +36,10 @@ class TagsBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class InstructionsBody(msgspec.Struct, forbid_unknown_fields=True):
     instructions: Text
+
+
+class PatientIdentifiersBody(msgspec.Struct, forbid_unknown_fields=True):
+    shown: bool
 
 
 class MemberBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -105,6 +109,7 @@ def detail(project_id: str, project: ProjectState, role: str | None) -> dict[str
         **summary(project_id, project, role),
         "instructions": project.settings.instructions,
         "target_precision": project.settings.target_precision,
+        "patient_identifiers_shown": project.settings.patient_identifiers_shown,
         "tags": project.tags,
         "members": project.members if role == "admin" else None,
         "models": project.models,
@@ -150,6 +155,26 @@ async def set_instructions(request: Request) -> JSONResponse:
         lambda _: rules.update_instructions(body.instructions),
     )
     return JSONResponse({"instructions": found.live.project(project_id).settings.instructions})
+
+
+@accepts(PatientIdentifiersBody)
+async def set_patient_identifiers(request: Request) -> JSONResponse:
+    """Shows or hides DICOM patient identifiers to the project's labelers, reviewers, auditors."""
+    found = services(request)
+    principal = await caller(request)
+    project_id = request.path_params["project"]
+    authorize(found, principal, project_id, "project.manage")
+    body = await read_json(request, PatientIdentifiersBody)
+
+    def decide(project: ProjectState | None) -> list[Any]:
+        assert project is not None
+        return rules.show_patient_identifiers(project, body.shown)
+
+    await found.commands.project_events(
+        project_id, principal.username, principal.session_id, decide
+    )
+    shown = found.live.project(project_id).settings.patient_identifiers_shown
+    return JSONResponse({"patient_identifiers_shown": shown})
 
 
 @accepts(MemberBody)
@@ -224,6 +249,7 @@ routes = [
     Route("/api/projects/{project}", show_project, methods=["GET"]),
     Route("/api/projects/{project}/tags", set_tags, methods=["PUT"]),
     Route("/api/projects/{project}/instructions", set_instructions, methods=["PUT"]),
+    Route("/api/projects/{project}/patient-identifiers", set_patient_identifiers, methods=["PUT"]),
     Route("/api/projects/{project}/members", add_member, methods=["POST"]),
     Route("/api/projects/{project}/members/{user}", remove_member, methods=["DELETE"]),
     Route("/api/projects/{project}/stats", statistics, methods=["GET"]),

@@ -8,6 +8,7 @@ from events.project import (
     ItemsImported,
     MemberAdded,
     MemberRemoved,
+    PatientIdentifiersShown,
     ProjectCreated,
     ProjectEvent,
     Role,
@@ -68,6 +69,12 @@ def define_tags(tags: Sequence[TagSpec]) -> list[ProjectEvent]:
 
 def update_instructions(text: str) -> list[ProjectEvent]:
     return [InstructionsUpdated(instructions=text)]
+
+
+def show_patient_identifiers(project: ProjectState, shown: bool) -> list[ProjectEvent]:
+    if project.settings.patient_identifiers_shown == shown:
+        return []
+    return [PatientIdentifiersShown(shown=shown)]
 
 
 def add_member(project: ProjectState, user: str, role: Role) -> list[ProjectEvent]:

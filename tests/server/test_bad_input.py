@@ -170,6 +170,7 @@ VALID_BODIES: dict[tuple[str, str], Any] = {
     },
     ("PUT", "/api/projects/{project}/tags"): {"tags": [{"name": "a", "colour": "#ff0000"}]},
     ("PUT", "/api/projects/{project}/instructions"): {"instructions": "label well"},
+    ("PUT", "/api/projects/{project}/patient-identifiers"): {"shown": True},
     ("POST", "/api/projects/{project}/members"): {"user": "bob", "role": "labeler"},
     ("POST", "/api/projects/{project}/page"): {"page_size": 2},
     ("POST", "/api/projects/{project}/items/{item}/events"): {

@@ -50,6 +50,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", P): (200, 200, 200, 200, 200, 403, 401),
     ("PUT", P + "/tags"): (200, 200, 403, 403, 403, 403, 401),
     ("PUT", P + "/instructions"): (200, 200, 403, 403, 403, 403, 401),
+    ("PUT", P + "/patient-identifiers"): (200, 200, 403, 403, 403, 403, 401),
     ("POST", P + "/members"): (200, 200, 403, 403, 403, 403, 401),
     ("DELETE", P + "/members/{user}"): (200, 200, 403, 403, 403, 403, 401),
     ("GET", P + "/stats"): (200, 200, 200, 200, 200, 403, 401),
@@ -253,6 +254,7 @@ PREPARE: dict[tuple[str, str], Prepare] = {
         P + "/tags", json={"tags": [{"name": n, "colour": "#00ff00"} for n in "abc"]}
     ),
     ("PUT", P + "/instructions"): simple(P + "/instructions", json={"instructions": "# Do"}),
+    ("PUT", P + "/patient-identifiers"): simple(P + "/patient-identifiers", json={"shown": False}),
     ("POST", P + "/members"): simple(P + "/members", json={"user": "carl", "role": "labeler"}),
     ("DELETE", P + "/members/{user}"): remove_member,
     ("GET", P + "/stats"): simple(P + "/stats"),
