@@ -1,23 +1,16 @@
-"""The websocket fan-out: who gets which event, and a bounded queue and writer per client.
+"""The websocket fan-out: who gets which event, pushed to each client's own bounded queue.
 
 The live model calls `publish` once per folded event. The hub encodes the event once, picks
 the clients that may see it (the project's admins and auditors see everything; a labeler
-sees the items they watch and their own queue), and queues the frame for each. Each client
-has its own writer task and a bounded queue: a client that stops reading overflows its
-queue and is dropped, to resume later from the last seq it saw, and never slows the rest.
+sees the items they watch and their own queue), and queues the frame for each. How a
+client's queue is bounded and written: server/ws_client.py.
 """
 
 import asyncio
 import contextlib
-import logging
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
 
-from events.assist import ItemsClustered, PrelabelProposed
-from events.codec import encode_json
 from events.envelope import Recorded
-from events.project import ItemsImported
 from events.projections.workspace import ProjectState, Workspace
 from events.queue import (
     ItemSkipped,
@@ -30,103 +23,9 @@ from events.queue import (
     SessionOpened,
     SessionRenewed,
 )
-
-log = logging.getLogger(__name__)
-Send = Callable[[str], Awaitable[None]]
-Close = Callable[[int, str], Awaitable[None]]
-TOO_SLOW = 4008
-
-
-class Client:
-    """One connected websocket: what it may see, what it watches, and its outgoing frames."""
-
-    def __init__(
-        self,
-        send: Send,
-        close: Close,
-        user: str,
-        session: str,
-        project: str,
-        full_view: bool,
-        limit: int,
-    ) -> None:
-        self.send = send
-        self.close = close
-        self.user = user
-        self.session = session
-        self.project = project
-        self.full_view = full_view
-        self.limit = limit
-        self.watching: set[str] = set()
-        self.last_seq = 0
-        self.catching_up = True
-        self.held: list[tuple[int, str]] = []
-        self.frames: deque[str] = deque()
-        self.ready = asyncio.Event()
-        # Set while nothing waits to be sent (or nothing will be: the client was dropped).
-        self.drained = asyncio.Event()
-        self.drained.set()
-        self.dropped = False
-        self.writer: asyncio.Task[None] | None = None
-        self.warned_until = 0.0
-
-    def push(self, frame: str) -> None:
-        if self.dropped:
-            return
-        if len(self.frames) >= self.limit:
-            self.drop()
-            return
-        self.frames.append(frame)
-        self.drained.clear()
-        self.ready.set()
-
-    def drop(self) -> None:
-        """Stops queuing: the writer closes with TOO_SLOW once its current send returns."""
-        self.dropped = True
-        self.ready.set()
-        self.drained.set()
-
-    def deliver(self, seq: int, frame: str) -> None:
-        """Queues an event frame, in seq order, never one already sent."""
-        if self.catching_up:
-            self.held.append((seq, frame))
-            if len(self.held) > self.limit:
-                self.drop()  # live frames piled up while its catch-up was being sent
-        elif seq > self.last_seq:
-            self.last_seq = seq
-            self.push(frame)
-
-    def finish_catch_up(self) -> None:
-        self.catching_up = False
-        held, self.held = self.held, []
-        for seq, frame in held:
-            self.deliver(seq, frame)
-
-    async def write_loop(self) -> None:
-        try:
-            while True:
-                await self.ready.wait()
-                self.ready.clear()
-                while self.frames and not self.dropped:
-                    await self.send(self.frames.popleft())
-                self.drained.set()
-                if self.dropped:
-                    with contextlib.suppress(Exception):
-                        await self.close(TOO_SLOW, "too slow: reconnect with the last seq you saw")
-                    return
-        finally:
-            # Also when a send failed (the client went away): nothing more will be sent.
-            self.dropped = True
-            self.drained.set()
-
-
-def event_frame(recorded: Recorded) -> str:
-    return '{"type":"event","data":' + encode_json(recorded).decode() + "}"
-
-
-def frame(frame_type: str, **fields: Any) -> str:
-    return encode_json({"type": frame_type, **fields}).decode()
-
+from server.frames import event_frame, frame, page_frame, progress_frame
+from server.queue_counts import QueueCounts
+from server.ws_client import Client
 
 QUEUE_SESSION_EVENTS = (
     SessionOpened,
@@ -329,125 +228,3 @@ class Hub:
                             lease_until=session.lease_until,
                         )
                     )
-
-
-def page_frame(project: ProjectState, session_id: str, counts: dict[str, int] | None = None) -> str:
-    session = project.queue.sessions.get(session_id)
-    items = project.queue.page_of(session_id)
-    until = session.lease_until if session is not None and session.open else None
-    return frame(
-        "page",
-        items=items,
-        lease_until=until,
-        counts=queue_counts(project) if counts is None else counts,
-    )
-
-
-def queue_counts(project: ProjectState) -> dict[str, int]:
-    queue = project.queue
-    prelabeled = sum(
-        1
-        for item in queue.open_items
-        if (s := project.annotations.get(item)) is not None and s.latest_proposal
-    )
-    clustered = 0
-    if project.clusters is not None:
-        clustered = sum(
-            1
-            for cluster in project.clusters.clusters
-            for item in cluster
-            if item in queue.open_items
-        )
-    return {
-        "open": len(queue.open_items),
-        "held": len(queue.holders),
-        "prelabeled": prelabeled,
-        "clustered": clustered,
-        "done": project.progress.done,
-        "total": project.progress.items,
-    }
-
-
-def progress_frame(
-    project_id: str, project: ProjectState, counts: dict[str, int] | None = None
-) -> str:
-    return frame(
-        "progress",
-        project=project_id,
-        progress=project.progress,
-        counts=queue_counts(project) if counts is None else counts,
-    )
-
-
-class QueueCounts:
-    """`queue_counts` of one live project, kept up to date from each folded event.
-
-    Counting prelabeled and clustered items by a scan of the open items costs milliseconds
-    on a large project, and the counts go out with every page. The items that can change
-    them are few and known: an item opens only by import, closes only by a submit, gets a
-    proposal only by PrelabelProposed; clusters change only by ItemsClustered.
-    """
-
-    def __init__(self, project: ProjectState) -> None:
-        self.project = project
-        queue = project.queue
-        self.prelabeled = {item for item in queue.open_items if _proposed(project, item)}
-        self.multiplicity: dict[str, int] = {}
-        self.clustered_open: set[str] = set()
-        self.clustered = 0
-        self._rebuild_clusters()
-
-    def _rebuild_clusters(self) -> None:
-        multiplicity: dict[str, int] = {}
-        if self.project.clusters is not None:
-            for cluster in self.project.clusters.clusters:
-                for item in cluster:
-                    multiplicity[item] = multiplicity.get(item, 0) + 1
-        open_items = self.project.queue.open_items
-        self.multiplicity = multiplicity
-        self.clustered_open = {item for item in multiplicity if item in open_items}
-        self.clustered = sum(multiplicity[item] for item in self.clustered_open)
-
-    def update(self, recorded: Recorded) -> None:
-        """Takes in one event, already folded into the project."""
-        event = recorded.event
-        open_items = self.project.queue.open_items
-        if isinstance(event, PageSubmitted):
-            for item in event.items:
-                if item not in open_items:
-                    self.prelabeled.discard(item)
-                    if item in self.clustered_open:
-                        self.clustered_open.discard(item)
-                        self.clustered -= self.multiplicity[item]
-        elif isinstance(event, ItemsImported):
-            for imported in event.items:
-                item = imported.item_id
-                if item not in open_items:
-                    continue
-                if _proposed(self.project, item):
-                    self.prelabeled.add(item)
-                if item in self.multiplicity and item not in self.clustered_open:
-                    self.clustered_open.add(item)
-                    self.clustered += self.multiplicity[item]
-        elif isinstance(event, PrelabelProposed):
-            item = recorded.stream.split("-", 2)[2]
-            if item in open_items:
-                self.prelabeled.add(item)
-        elif isinstance(event, ItemsClustered):
-            self._rebuild_clusters()
-
-    def as_dict(self) -> dict[str, int]:
-        project = self.project
-        return {
-            "open": len(project.queue.open_items),
-            "held": len(project.queue.holders),
-            "prelabeled": len(self.prelabeled),
-            "clustered": self.clustered,
-            "done": project.progress.done,
-            "total": project.progress.items,
-        }
-
-
-def _proposed(project: ProjectState, item: str) -> bool:
-    state = project.annotations.get(item)
-    return state is not None and state.latest_proposal is not None

@@ -10,7 +10,7 @@ from events.projections.items import ItemState
 from events.projections.replay import item_history, replay_item, workspace_as_of
 from server.api.common import JSONResponse, authorize, caller
 from server.errors import BadRequest, Forbidden, NotFound
-from server.hub import queue_counts
+from server.queue_counts import queue_counts
 from server.services import Services, services
 
 MAX_PAGE = 1_000

@@ -22,8 +22,9 @@ from events.streams import item_stream
 from server.auth.principal import principal_from
 from server.auth.roles import allowed
 from server.errors import ApiError, Forbidden, Unauthorized, Unprocessable
-from server.hub import Client, event_frame, frame, page_frame, progress_frame
+from server.frames import event_frame, frame, page_frame, progress_frame
 from server.services import Services, services
+from server.ws_client import Client
 
 CATCH_UP_PAGE = 1_000
 POLICY_VIOLATION = 1008

@@ -6,7 +6,8 @@ import pytest
 
 from events.assist import ItemsClustered, PrelabelProposed
 from events.queue import PageAssigned, PageSubmitted, SessionOpened
-from server.hub import Hub, queue_counts
+from server.hub import Hub
+from server.queue_counts import queue_counts
 from tests.events.folding import Log
 
 
