@@ -1,28 +1,12 @@
 """The one write path: authorize, decide against the live model, append, wait until folded.
 
-Decisions on one stream are serialized in this process by a lock per stream, and appended
-with the version they were taken on, so a decision taken on stale state (another process
-appended first) fails with a ConcurrencyError and is retried on the newer state.
-
-A project's queue stream is where every labeler's page requests and submits meet, and one
-decision per commit (and fold) would serialize them all behind the disk. So the decisions
-waiting for a queue stream are taken together, in turn, and appended as one batch at the
-version they saw. Each of them reads only its own session's part of the queue, never changed
-by another decision of the batch (one decision per session per batch), plus which items are
-free to hand out: the items that earlier decisions of the batch handed out are passed along,
-with the labelers they went to, and count as held. What the others release or submit is not
-seen until the next batch, which only makes fewer items free; so a decision that finds
-nothing left is taken again in a batch of its own before the labeler is told so. A decision
-that reads the whole queue (the reaper's) goes alone.
+Every operation here is one decision appended to one stream: settings and gestures through
+`StreamWriter` (server/stream_writer.py), queue decisions through `QueueBatches`
+(server/queue_batches.py), which takes the decisions waiting on a project's queue together.
 """
 
-import asyncio
-import contextlib
 import time
-import uuid
-from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from events.annotation import (
@@ -33,48 +17,17 @@ from events.annotation import (
     DraftDiscarded,
 )
 from events.envelope import IncomingEvent, NewEvent, Recorded
-from events.errors import ConcurrencyError, EventLogError
 from events.projections.workspace import ProjectState
-from events.queue import ItemsReleased, PageAssigned, QueueExhausted
+from events.queue import ItemsReleased
 from events.store import EventStore
-from events.streams import item_stream, project_stream, queue_stream
+from events.streams import item_stream, project_stream
 from events.vocabulary import AnyEvent
 from server.decide import queue as queue_rules
 from server.decide.gestures import check_gestures
-from server.errors import ApiError, Conflict, NotFound, Unprocessable, from_log_error
+from server.errors import ApiError, Conflict, NotFound, Unprocessable
 from server.live import LiveModel
-
-RETRIES = 5
-# A decision on a project's queue: the project, and the items handed out by decisions taken
-# earlier in the same batch (item -> labelers), in -> the events to append.
-QueueDecision = Callable[[ProjectState, Mapping[str, Sequence[str]]], Sequence[AnyEvent]]
-
-
-def new_event_id() -> str:
-    return uuid.uuid4().hex
-
-
-@dataclass
-class _Waiting:
-    """A decision on a queue stream waiting for its batch."""
-
-    decide: QueueDecision
-    actor: str
-    session: str
-    alone: bool
-    future: asyncio.Future[list[Recorded]] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-    # Set when the decision is answered, or when its caller is to lead the next batch.
-    turn: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def answer(self, recorded: list[Recorded]) -> None:
-        self.future.set_result(recorded)
-        self.turn.set()
-
-    def fail(self, error: BaseException) -> None:
-        self.future.set_exception(error)
-        self.turn.set()
+from server.queue_batches import QueueBatches, QueueDecision
+from server.stream_writer import StreamWriter, new_event_id
 
 
 class Commands:
@@ -86,62 +39,8 @@ class Commands:
         self.store = store
         self.live = live
         self.clock = clock
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._waiting: defaultdict[str, deque[_Waiting]] = defaultdict(deque)
-        # Per queue stream, the waiting decision whose caller decides the batches now.
-        self._leaders: dict[str, _Waiting] = {}
-
-    async def _decide_and_append(
-        self,
-        stream: str,
-        version_of: Callable[[], int],
-        decide: Callable[[], Sequence[AnyEvent] | Sequence[NewEvent]],
-        actor: str,
-        session: str,
-    ) -> list[Recorded]:
-        """Runs `decide` on the current model and appends its events at the version it saw."""
-        async with self._locks[stream], self._across_processes(stream):
-            for attempt in range(RETRIES):
-                version = version_of()
-                decided = decide()
-                if not decided:
-                    return []
-                news = [
-                    e
-                    if isinstance(e, NewEvent)
-                    else NewEvent(event_id=new_event_id(), event=e, actor=actor, session=session)
-                    for e in decided
-                ]
-                try:
-                    recorded = await self.store.append(stream, news, version)
-                except ConcurrencyError:
-                    if attempt == RETRIES - 1:
-                        raise Conflict(
-                            f"{stream} keeps changing; try again", field="stream"
-                        ) from None
-                    # Another process appended first: wait until we have folded its events.
-                    await self.live.wait_for(await self.store.last_seq())
-                    continue
-                except EventLogError as exc:
-                    raise from_log_error(exc) from exc
-                await self.live.wait_for(recorded[-1].seq)
-                return recorded
-        return []
-
-    @contextlib.asynccontextmanager
-    async def _across_processes(self, stream: str) -> AsyncIterator[None]:
-        """On a store that other processes append to, takes turns with them on the stream.
-
-        Without it, processes deciding on a hot stream (a project's queue) race, and all but
-        one retry; with it they wait for the stream's lock and fold what came before deciding.
-        """
-        lock = getattr(self.store, "stream_lock", None)
-        if lock is None:
-            yield
-            return
-        async with lock(stream) as last_seq:
-            await self.live.wait_for(last_seq)
-            yield
+        self._writer = StreamWriter(store, live)
+        self._queue_batches = QueueBatches(self._writer)
 
     async def project_events(
         self,
@@ -156,7 +55,7 @@ class Commands:
             project = self.live.workspace.projects.get(project_id)
             return 0 if project is None else project.version
 
-        return await self._decide_and_append(
+        return await self._writer.decide_and_append(
             project_stream(project_id),
             version,
             lambda: decide(self.live.workspace.projects.get(project_id)),
@@ -172,132 +71,8 @@ class Commands:
         decide: QueueDecision,
         alone: bool = False,
     ) -> list[Recorded]:
-        """Appends queue events decided on the project, in a batch with other sessions' ones.
-
-        `decide(project, taken)` must read and change only `session`'s part of the queue and
-        must count the items in `taken` as held by the labelers named there; with `alone`, it
-        may read anything, and runs in a batch of its own (taken is then empty).
-        """
-        self.live.project(project_id)  # NotFound before any lock is taken
-        stream = queue_stream(project_id)
-        waiting = _Waiting(decide, actor, session, alone)
-        queued = self._waiting[stream]
-        queued.append(waiting)
-        self._leaders.setdefault(stream, waiting)
-        try:
-            # One caller at a time leads: it decides batches (its own and whoever else's is
-            # waiting) until its own decision is answered, then hands over to the next one
-            # still waiting. The others are woken when they are answered, all at once.
-            while not waiting.future.done():
-                if self._leaders[stream] is waiting:
-                    await self._queue_batch(project_id, stream, queued)
-                else:
-                    await waiting.turn.wait()
-                    waiting.turn.clear()
-        finally:
-            if waiting in queued:
-                queued.remove(waiting)
-            if self._leaders.get(stream) is waiting:
-                successor = next(iter(queued), None)
-                if successor is None:
-                    del self._leaders[stream]
-                else:
-                    self._leaders[stream] = successor
-                    successor.turn.set()
-        return waiting.future.result()
-
-    async def _queue_batch(self, project_id: str, stream: str, queued: deque[_Waiting]) -> None:
-        """Decides and appends the next batch of waiting queue decisions, and answers them."""
-        batch: list[_Waiting] = []
-        sessions: set[str] = set()
-        for waiting in list(queued):
-            if waiting.alone:
-                if not batch:
-                    batch.append(waiting)
-                    queued.remove(waiting)
-                break
-            if waiting.session in sessions:
-                continue  # its session's earlier decision must be folded in first
-            sessions.add(waiting.session)
-            batch.append(waiting)
-            queued.remove(waiting)
-        deferred: list[_Waiting] = []
-        try:
-            await self._decide_batch(project_id, stream, batch, deferred)
-        except Exception as exc:
-            deferred.clear()
-            for waiting in batch:
-                if not waiting.future.done():
-                    waiting.fail(exc)
-        finally:
-            # Taken again first, alone, on the state with this batch folded in.
-            queued.extendleft(reversed(deferred))
-            for waiting in batch:
-                if not waiting.future.done() and waiting not in deferred:
-                    waiting.fail(Conflict("interrupted; try again"))
-
-    async def _decide_batch(
-        self, project_id: str, stream: str, batch: list[_Waiting], deferred: list[_Waiting]
-    ) -> None:
-        async with self._across_processes(stream):
-            await self._decide_batch_in_turn(project_id, stream, batch, deferred)
-
-    async def _decide_batch_in_turn(
-        self, project_id: str, stream: str, batch: list[_Waiting], deferred: list[_Waiting]
-    ) -> None:
-        for attempt in range(RETRIES):
-            project = self.live.project(project_id)
-            version = project.queue.version
-            taken: dict[str, list[str]] = {}
-            decided: list[tuple[_Waiting, list[NewEvent]]] = []
-            deferred.clear()
-            for waiting in batch:
-                if waiting.future.done():
-                    continue
-                try:
-                    events = waiting.decide(project, taken)
-                except Exception as exc:
-                    waiting.fail(exc)
-                    continue
-                if len(batch) > 1 and any(isinstance(e, QueueExhausted) for e in events):
-                    waiting.alone = True
-                    deferred.append(waiting)
-                    continue
-                for event in events:
-                    if isinstance(event, PageAssigned):
-                        for item in event.items:
-                            taken.setdefault(item, []).append(event.labeler)
-                news = [
-                    NewEvent(
-                        event_id=new_event_id(),
-                        event=event,
-                        actor=waiting.actor,
-                        session=waiting.session,
-                    )
-                    for event in events
-                ]
-                decided.append((waiting, news))
-            appended = [new for _, news in decided for new in news]
-            if not appended:
-                for waiting, _ in decided:
-                    waiting.answer([])
-                return
-            try:
-                recorded = await self.store.append(stream, appended, version)
-            except ConcurrencyError:
-                if attempt == RETRIES - 1:
-                    raise Conflict(f"{stream} keeps changing; try again", field="stream") from None
-                # Another process appended first: wait until we have folded its events.
-                await self.live.wait_for(await self.store.last_seq())
-                continue
-            except EventLogError as exc:
-                raise from_log_error(exc) from exc
-            await self.live.wait_for(recorded[-1].seq)
-            start = 0
-            for waiting, news in decided:
-                waiting.answer(recorded[start : start + len(news)])
-                start += len(news)
-            return
+        """Appends queue events decided on the project (what `decide` may read: QueueBatches)."""
+        return await self._queue_batches.append(project_id, actor, session, decide, alone)
 
     # The labeler's side.
 
@@ -360,7 +135,7 @@ class Commands:
             ]
 
         try:
-            return await self._decide_and_append(stream, version, decide, labeler, session)
+            return await self._writer.decide_and_append(stream, version, decide, labeler, session)
         except ApiError:
             # A retry of a batch that did land (the ack was lost) fails the checks against
             # the draft it already changed; it is answered with the original envelopes.
