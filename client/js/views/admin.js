@@ -1,9 +1,10 @@
 // Administration: users, creating a project, and per project: import, members and roles,
-// progress per labeler, tags and instructions, export of results; rebuilding the read model.
-import { api, projectPath, itemPath, enc } from "../api.js";
+// progress per labeler, tags and instructions, patient identifiers, exports and label imports.
+import { api, projectPath, enc } from "../api.js";
 import { h, mount, swatch, kbd, when } from "../dom.js";
 import { notify, go } from "../app.js";
 import { TYPE_NAMES, progressBar, instructionsDom, tagList } from "./projects.js";
+import { exportCard, importLabelsCard } from "./exports.js";
 
 const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45", "#469990", "#9a6324"];
 const ROLES = ["labeler", "auditor", "reviewer", "admin"];
@@ -132,7 +133,9 @@ export function createProject() {
 }
 
 export async function manageProject(projectId) {
-  const [p, stats, { users }] = await Promise.all([api.get(projectPath(projectId)), api.get(`${projectPath(projectId)}/stats`), api.get("/api/users")]);
+  const [p, stats, { users }, formats] = await Promise.all([
+    api.get(projectPath(projectId)), api.get(`${projectPath(projectId)}/stats`), api.get("/api/users"), api.get(`${projectPath(projectId)}/export/formats`),
+  ]);
   const files = h("input", { type: "file", multiple: true, "aria-label": "Files to import" });
   const report = h("div", { role: "status" });
   const who = h("select", { "aria-label": "User" }, users.map((u) => h("option", { value: u.username }, u.username)));
@@ -176,31 +179,31 @@ export async function manageProject(projectId) {
             h("h4", {}, "Per tag"),
             h("table", { class: "data" }, h("tbody", {}, Object.entries(stats.progress.by_tag).map(([k, v]) => h("tr", {}, h("td", {}, swatch(p.tags.find((t) => t.name === k)?.colour ?? "#999"), " ", k), h("td", {}, String(v)))))),
             h("h4", {}, "Open sessions"),
-            h("table", { class: "data" }, h("tbody", {}, stats.open_sessions.map((s) => h("tr", {}, h("td", {}, s.user), h("td", {}, `${s.page.length} item(s)`), h("td", {}, `lease until ${when(s.lease_until)}`))))),
-            h("div", { class: "actions" }, h("button", { onclick: () => exportResults(projectId, p.name) }, "Download results (JSON)")))),
+            h("table", { class: "data" }, h("tbody", {}, stats.open_sessions.map((s) => h("tr", {}, h("td", {}, s.user), h("td", {}, `${s.page.length} item(s)`), h("td", {}, `lease until ${when(s.lease_until)}`)))))),
+          exportCard(projectId, formats),
+          importLabelsCard(projectId, formats)),
         h("div", { class: "stack" },
           h("div", { class: "card" }, h("h2", {}, "Tags"), tagList(p.tags), tags.el,
             h("div", { class: "actions" }, h("button", { onclick: async () => { try { await api.put(`${projectPath(projectId)}/tags`, { tags: tags.value() }); notify("Tags saved.", "ok"); reload(); } catch (err) { notify(err.message, "error"); } } }, "Save tags"))),
           h("div", { class: "card" }, h("h2", {}, "Instructions"), md.area, h("h4", {}, "Preview"), md.preview,
             h("div", { class: "actions" }, h("button", { class: "primary", onclick: async () => { try { await api.put(`${projectPath(projectId)}/instructions`, { instructions: md.area.value }); notify("Instructions saved.", "ok"); } catch (err) { notify(err.message, "error"); } } }, "Save instructions"))),
+          patientIdentifiersCard(projectId, p.patient_identifiers_shown),
           h("p", { class: "muted small" }, "Keys: ", kbd("1"), "–", kbd("9"), " pick the first nine tags while labeling.")))),
   };
 }
 
-/** Every item's submitted results as JSON (the export issue adds formats). */
-async function exportResults(projectId, name) {
-  const out = [];
-  for (let offset = 0; ; offset += 1000) {
-    const page = await api.get(`${projectPath(projectId)}/items?offset=${offset}&limit=1000`);
-    for (const { item } of page.items) {
-      const st = await api.get(`${itemPath(projectId, item.item_id)}/state`);
-      if (Object.keys(st.submitted).length) out.push({ item: item.item_id, name: item.name, submitted: st.submitted });
-    }
-    if (offset + 1000 >= page.total) break;
-  }
-  const blob = new Blob([JSON.stringify({ project: projectId, name, exported_at: new Date().toISOString(), items: out }, null, 2)], { type: "application/json" });
-  const a = h("a", { href: URL.createObjectURL(blob), download: `${projectId}-results.json` });
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
+/** Whether DICOM patient identifiers are shown to the project's labelers, reviewers and auditors. */
+function patientIdentifiersCard(projectId, shown) {
+  const box = h("input", {
+    type: "checkbox", id: "p-phi", checked: shown,
+    onchange: async () => {
+      try {
+        await api.put(`${projectPath(projectId)}/patient-identifiers`, { shown: box.checked });
+        notify(box.checked ? "Members now see patient identifiers." : "Patient identifiers are hidden from members.", "ok");
+      } catch (err) { box.checked = !box.checked; notify(err.message, "error"); }
+    },
+  });
+  return h("div", { class: "card" }, h("h2", {}, "Patient identifiers"),
+    h("label", { class: "inline", for: "p-phi" }, box, " Show DICOM patient identifiers (name, ID, birth date…) to members"),
+    h("p", { class: "muted small" }, "Hidden by default: members then see the pixels and the study's settings, never the patient, and cannot download the original files. Admins always see them."));
 }

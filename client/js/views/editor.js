@@ -335,6 +335,7 @@ class Editor {
         h("span", {}, `Item ${this.index + 1} of ${items.length}`),
         h("button", { class: "ghost", disabled: this.index === items.length - 1, onclick: () => this.go(1) }, "Next ›")) : null,
       h("h3", {}, this.info.name || this.item),
+      this.patientLine(),
       proposal ? h("button", { class: "suggestion wide", onclick: () => this.s.gesture(this.item, [{ type: "annotation.prelabel_applied", proposal_event_id: proposal.id }]) },
         `Apply the assistant's suggestion (${proposal.count} region${proposal.count === 1 ? "" : "s"}, ${Math.round(proposal.confidence * 100)}%)`) : null,
       h("h4", {}, `Regions (${regions.length})`),
@@ -348,6 +349,13 @@ class Editor {
         h("button", { class: "ghost icon", title: "Delete", "aria-label": `Delete ${r.tag ?? "region"}`, onclick: () => { if (r.locked) lockedNotice(); else { this.emit({ type: "annotation.region_deleted", region_id: r.region_id }); this.select(null); } } }, "✕")))),
       this.mask ? h("p", { class: "muted small" }, `${draft.strokes.length} brush stroke${draft.strokes.length === 1 ? "" : "s"}; polygons join the mask on submit.`) : null,
       h("p", { class: "muted small hint" }, "Wheel zooms, Space+drag or middle-drag pans.", this.dicom?.window ? " Right-drag (or W) sets window/level." : ""));
+  }
+
+  /** The patient, when the server shows this project's members the identifiers. */
+  patientLine() {
+    const p = this.dicom?.meta?.patient;
+    const parts = p ? [p.patient_name, p.patient_id && `ID ${p.patient_id}`, p.patient_birth_date && `born ${p.patient_birth_date}`, p.patient_sex, p.patient_age].filter(Boolean) : [];
+    return parts.length ? h("p", { class: "muted small", "aria-label": "Patient" }, `Patient: ${parts.join(" · ")}`) : null;
   }
 
   suggestion() {
