@@ -14,6 +14,7 @@ from events.base import (
     Event,
     EventId,
     Extent,
+    FrameIndex,
     Offset,
     Point,
     PolygonPoints,
@@ -38,12 +39,15 @@ class TagCleared(Event, frozen=True, kw_only=True, tag="annotation.tag_cleared")
 
 
 class BoxDrawn(Event, frozen=True, kw_only=True, tag="annotation.box_drawn"):
+    """A box on one frame of the item (frame 0 unless the item has several)."""
+
     region_id: ShapeId
     tag: TagName | None = None
     x: Coord
     y: Coord
     w: Extent
     h: Extent
+    frame: FrameIndex = 0
 
 
 class BoxMoved(Event, frozen=True, kw_only=True, tag="annotation.box_moved"):
@@ -61,9 +65,12 @@ class BoxResized(Event, frozen=True, kw_only=True, tag="annotation.box_resized")
 
 
 class PolygonDrawn(Event, frozen=True, kw_only=True, tag="annotation.polygon_drawn"):
+    """A polygon on one frame of the item (frame 0 unless the item has several)."""
+
     region_id: ShapeId
     tag: TagName | None = None
     points: PolygonPoints
+    frame: FrameIndex = 0
 
 
 class PolygonPointAdded(Event, frozen=True, kw_only=True, tag="annotation.polygon_point_added"):
@@ -112,20 +119,22 @@ class RegionLockToggled(Event, frozen=True, kw_only=True, tag="annotation.region
 
 
 class BrushPainted(Event, frozen=True, kw_only=True, tag="annotation.brush_painted"):
-    """Pixels within `radius` of the stroke's polyline take the tag."""
+    """Pixels of `frame` within `radius` of the stroke's polyline take the tag."""
 
     stroke_id: ShapeId
     tag: TagName
     radius: Radius
     points: StrokePoints
+    frame: FrameIndex = 0
 
 
 class BrushErased(Event, frozen=True, kw_only=True, tag="annotation.brush_erased"):
-    """Pixels within `radius` of the stroke's polyline go back to background."""
+    """Pixels of `frame` within `radius` of the stroke's polyline go back to background."""
 
     stroke_id: ShapeId
     radius: Radius
     points: StrokePoints
+    frame: FrameIndex = 0
 
 
 class SpanTagged(Event, frozen=True, kw_only=True, tag="annotation.span_tagged"):

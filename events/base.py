@@ -26,6 +26,8 @@ Point = tuple[Coord, Coord]
 PolygonPoints = Annotated[list[Point], Meta(min_length=3, max_length=10_000)]
 StrokePoints = Annotated[list[Point], Meta(min_length=1, max_length=10_000)]
 CharOffset = Annotated[int, Meta(ge=0, le=10_000_000)]
+# Frames of a multi-frame (DICOM) item count from 0; a single-frame item has only frame 0.
+FrameIndex = Annotated[int, Meta(ge=0, le=9_999, description="0-based frame of the item")]
 Confidence = Annotated[float, Meta(ge=0.0, le=1.0)]
 Timestamp = Annotated[float, Meta(ge=0.0, le=1e11)]
 Text = Annotated[str, Meta(max_length=MAX_TEXT)]

@@ -39,7 +39,7 @@ RegionKind = Literal["box", "polygon"]
 
 
 class Region(msgspec.Struct, kw_only=True):
-    """A box (x, y, w, h) or a polygon (points) with its tag and lock."""
+    """A box (x, y, w, h) or a polygon (points) on one frame, with its tag and lock."""
 
     region_id: str
     kind: RegionKind
@@ -50,15 +50,17 @@ class Region(msgspec.Struct, kw_only=True):
     h: float = 0.0
     points: list[tuple[float, float]] = []
     locked: bool = False
+    frame: int = 0
 
 
 class Stroke(msgspec.Struct, kw_only=True):
-    """A brush stroke; `tag` None is an eraser stroke."""
+    """A brush stroke on one frame; `tag` None is an eraser stroke."""
 
     stroke_id: str
     tag: str | None
     radius: float
     points: list[tuple[float, float]]
+    frame: int = 0
 
 
 class Span(msgspec.Struct, kw_only=True):
@@ -88,6 +90,12 @@ class Draft(msgspec.Struct, kw_only=True):
         names.extend(s.tag for s in self.spans.values())
         return names
 
+    def frames(self) -> list[int]:
+        """The frames that carry a region or a stroke, in order (classification has none)."""
+        found = {r.frame for r in self.regions.values()}
+        found.update(s.frame for s in self.strokes)
+        return sorted(found)
+
 
 def _tag_applied(draft: Draft, e: TagApplied, multi_label: bool) -> None:
     if not multi_label:
@@ -103,7 +111,7 @@ def _tag_cleared(draft: Draft, e: TagCleared, multi_label: bool) -> None:
 
 def _box_drawn(draft: Draft, e: BoxDrawn, multi_label: bool) -> None:
     draft.regions[e.region_id] = Region(
-        region_id=e.region_id, kind="box", tag=e.tag, x=e.x, y=e.y, w=e.w, h=e.h
+        region_id=e.region_id, kind="box", tag=e.tag, x=e.x, y=e.y, w=e.w, h=e.h, frame=e.frame
     )
 
 
@@ -121,7 +129,7 @@ def _box_resized(draft: Draft, e: BoxResized, multi_label: bool) -> None:
 
 def _polygon_drawn(draft: Draft, e: PolygonDrawn, multi_label: bool) -> None:
     draft.regions[e.region_id] = Region(
-        region_id=e.region_id, kind="polygon", tag=e.tag, points=list(e.points)
+        region_id=e.region_id, kind="polygon", tag=e.tag, points=list(e.points), frame=e.frame
     )
 
 
@@ -177,13 +185,17 @@ def _lock(draft: Draft, e: RegionLockToggled, multi_label: bool) -> None:
 
 def _painted(draft: Draft, e: BrushPainted, multi_label: bool) -> None:
     draft.strokes.append(
-        Stroke(stroke_id=e.stroke_id, tag=e.tag, radius=e.radius, points=list(e.points))
+        Stroke(
+            stroke_id=e.stroke_id, tag=e.tag, radius=e.radius, points=list(e.points), frame=e.frame
+        )
     )
 
 
 def _erased(draft: Draft, e: BrushErased, multi_label: bool) -> None:
     draft.strokes.append(
-        Stroke(stroke_id=e.stroke_id, tag=None, radius=e.radius, points=list(e.points))
+        Stroke(
+            stroke_id=e.stroke_id, tag=None, radius=e.radius, points=list(e.points), frame=e.frame
+        )
     )
 
 
@@ -229,7 +241,8 @@ HANDLERS: dict[type[Event], Callable[[Draft, Any, bool], None]] = {
 
 
 def draft_from_proposal(proposal_id: str, proposal: PrelabelProposed, multi_label: bool) -> Draft:
-    """The draft a labeler starts from when taking the assistant's proposal."""
+    """The draft a labeler starts from when taking the assistant's proposal (on frame 0: the
+    assistant sees an item's first frame only)."""
     tags = list(dict.fromkeys(proposal.tags)) if multi_label else proposal.tags[:1]
     regions: dict[str, Region] = {}
     for index, box in enumerate(proposal.boxes):

@@ -1,4 +1,5 @@
-"""The semantic mask of a draft: brush strokes and erasures in order, then polygons on top."""
+"""The semantic mask of a draft, one per frame: brush strokes and erasures in order, then
+polygons on top, each on the frame it was drawn on."""
 
 from collections.abc import Sequence
 
@@ -14,14 +15,20 @@ def tag_values(tags: Sequence[TagSpec]) -> dict[str, int]:
     return {tag.name: index + 1 for index, tag in enumerate(tags)}
 
 
-def draft_mask(draft: Draft, width: int, height: int, values: dict[str, int]) -> np.ndarray:
-    """Rasterizes a draft: strokes paint or erase in the order drawn, then each tagged polygon
-    is filled on top, as a semantic project converts polygons to the mask on submit."""
+def draft_mask(
+    draft: Draft, width: int, height: int, values: dict[str, int], frame: int = 0
+) -> np.ndarray:
+    """Rasterizes a draft's `frame`: its strokes paint or erase in the order drawn, then each
+    tagged polygon is filled on top, as a semantic project converts polygons on submit."""
     mask = new_mask(width, height)
     for stroke in draft.strokes:
+        if stroke.frame != frame:
+            continue
         value = 0 if stroke.tag is None else values.get(stroke.tag, 0)
         paint_stroke(mask, stroke.points, stroke.radius, value)
     for region in draft.regions.values():
+        if region.frame != frame:
+            continue
         if region.kind == "polygon" and region.tag is not None and region.tag in values:
             fill_polygon(mask, region.points, values[region.tag])
     return mask

@@ -95,6 +95,7 @@ def check_gestures(
         tag = getattr(event, "tag", None)
         if tag is not None and tag not in tags:
             raise Unprocessable(f"tag {tag!r} is not in the project's tag set", field=f"{path}.tag")
+        _check_frame(event, item.frames, path)
         _check_bounds(event, item.width, item.height, item.text, path)
         _check_against(scratch, labeler, event, path)
         evolve_item(scratch, event_id, event, labeler)
@@ -109,6 +110,15 @@ def _scratch_copy(state: ItemState, labeler: str) -> ItemState:
         copy.draft = msgspec.msgpack.decode(encode(state.draft_of(labeler)), type=Draft)
         scratch.work[labeler] = copy
     return scratch
+
+
+def _check_frame(event: AnnotationEvent, frames: int, path: str) -> None:
+    if isinstance(event, BoxDrawn | PolygonDrawn | BrushPainted | BrushErased):
+        if event.frame >= frames:
+            last = "it has only frame 0" if frames == 1 else f"its frames are 0..{frames - 1}"
+            raise Unprocessable(
+                f"frame {event.frame} is not a frame of the item ({last})", field=f"{path}.frame"
+            )
 
 
 def _check_bounds(

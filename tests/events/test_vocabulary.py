@@ -50,7 +50,14 @@ from events.assist import (
     ProposedSpan,
     UserModelRegistered,
 )
-from events.codec import decode_recorded, decode_recorded_json, encode, encode_json
+from events.codec import (
+    decode_incoming_json,
+    decode_recorded,
+    decode_recorded_json,
+    encode,
+    encode_json,
+)
+from events.errors import PayloadError
 from events.envelope import Recorded
 from events.project import (
     ImportedItem,
@@ -315,6 +322,27 @@ def test_a_fixture_keeps_every_field_it_was_written_with(tag: str) -> None:
 def test_stored_bytes_round_trip(tag: str) -> None:
     assert decode_recorded(encode(EXPECTED[tag])) == EXPECTED[tag]
     assert decode_recorded_json(encode_json(EXPECTED[tag])) == EXPECTED[tag]
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "annotation.box_drawn",
+        "annotation.polygon_drawn",
+        "annotation.brush_painted",
+        "annotation.brush_erased",
+    ],
+)
+def test_a_gesture_written_before_frames_is_on_frame_0_and_a_frame_is_kept(tag: str) -> None:
+    written = msgspec.json.decode(fixture_path(tag).read_bytes())
+    assert "frame" not in written["event"]
+    assert decode_recorded_json(fixture_path(tag).read_bytes()).event.frame == 0  # type: ignore[union-attr]
+    on_frame_9 = {**written, "event": {**written["event"], "frame": 9}}
+    assert decode_recorded(msgspec.msgpack.encode(on_frame_9)).event.frame == 9  # type: ignore[union-attr]
+    too_far = {"event_id": "e1", "event": {**written["event"], "frame": 10_000}}
+    with pytest.raises(PayloadError) as refused:
+        decode_incoming_json(msgspec.json.encode([too_far]))
+    assert refused.value.path == "$[0].event.frame"
 
 
 def write_missing() -> list[Path]:
