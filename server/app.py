@@ -28,11 +28,12 @@ from server.api.common import JSONResponse
 from server.api.openapi import openapi_route
 from server.auth.cookies import SessionSigner
 from server.auth.errors import AuthError
+from server.auth.memory_users import MemoryUserStore
 from server.auth.postgres_users import PostgresUserStore
 from server.auth.sqlite_users import SQLiteUserStore
-from server.auth.users import MemoryUserStore, UserStore
+from server.auth.users import UserStore
 from server.commands import Commands
-from server.errors import ApiError, from_log_error
+from server.errors import ApiError, from_auth_error, from_log_error
 from server.hub import Hub
 from server.leadership import Leadership, leadership_for
 from server.live import LiveModel
@@ -184,9 +185,7 @@ async def _log_error(request: Request, exc: Exception) -> Response:
 
 async def _auth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AuthError)
-    error = ApiError(exc.message, field=exc.field)
-    error.status, error.code = 422, "invalid"
-    return JSONResponse(error.body(), status_code=422)
+    return await _api_error(request, from_auth_error(exc))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

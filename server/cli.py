@@ -137,22 +137,49 @@ def assist(first_round: int | None, growth: float | None) -> int:
     return run(settings.database, settings.media_dir)
 
 
-async def add_user(username: str, admin: bool, password: str | None) -> int:
-    from server.app import open_stores
-    from server.settings import Settings
-
-    secret = (
+def _password_for(username: str, password: str | None) -> str:
+    return (
         password
         or os.environ.get("ANNOLOG_PASSWORD")
         or getpass.getpass(f"password for {username}: ")
     )
+
+
+async def manage_user(args: argparse.Namespace) -> int:
+    """Runs `annolog user ACTION`; a refusal (bad name, unknown user, ...) is printed, exit 1."""
+    from server.app import open_stores
+    from server.auth.errors import AuthError
+    from server.settings import Settings
+
     store, users = await open_stores(Settings.from_env())
     try:
-        user = await users.add_user(username, secret, is_admin=admin)
+        match args.action:
+            case "add":
+                secret = _password_for(args.username, args.password)
+                user = await users.add_user(args.username, secret, is_admin=args.admin)
+                print(f"added {user.username}{' (admin)' if user.is_admin else ''}")
+            case "passwd":
+                secret = _password_for(args.username, args.password)
+                await users.set_password(args.username, secret)
+                print(f"new password for {args.username}; their sessions are signed out")
+            case "disable" | "enable":
+                user = await users.set_disabled(args.username, args.action == "disable")
+                print(f"{args.action}d {user.username}")
+            case "signout":
+                await users.revoke_sessions(args.username)
+                print(f"signed {args.username} out everywhere (API tokens stay valid)")
+            case "list":
+                for user in await users.list_users():
+                    flags = [
+                        f for f, on in (("admin", user.is_admin), ("disabled", user.disabled)) if on
+                    ]
+                    print(user.username + (f" ({', '.join(flags)})" if flags else ""))
+    except AuthError as exc:
+        print(f"annolog user {args.action}: {exc.message}", file=sys.stderr)
+        return 1
     finally:
         await users.close()
         await store.close()
-    print(f"added {user.username}{' (admin)' if user.is_admin else ''}")
     return 0
 
 
@@ -244,6 +271,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     add.add_argument("username")
     add.add_argument("--admin", action="store_true", help="may create projects and manage users")
     add.add_argument("--password", help="(default: $ANNOLOG_PASSWORD, else asked)")
+    passwd = user.add_parser("passwd", help="set a user's password (signs them out everywhere)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password", help="(default: $ANNOLOG_PASSWORD, else asked)")
+    for action, text in (
+        ("disable", "refuse a user's sign-ins, sessions and API tokens"),
+        ("enable", "let a disabled user sign in again"),
+        ("signout", "end every session cookie of a user (API tokens stay valid)"),
+    ):
+        user.add_parser(action, help=text).add_argument("username")
+    user.add_parser("list", help="list users")
     project = commands.add_parser("project", help="manage projects").add_subparsers(
         dest="action", required=True
     )
@@ -280,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "assist":
         return assist(args.first_round, args.growth)
     if args.command == "user":
-        return asyncio.run(add_user(args.username, args.admin, args.password))
+        return asyncio.run(manage_user(args))
     if args.command == "project":
         files = [(name, Path(name).read_bytes()) for name in args.files]
         return asyncio.run(import_files(args.project, files, args.actor))

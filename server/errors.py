@@ -7,9 +7,11 @@
     ├── NotFound         404  no such project, item, user or stream
     ├── Conflict         409  stale version, lease lapsed, item not on the caller's page
     ├── PayloadTooLarge  413
-    └── Unprocessable    422  well-formed but invalid: names the field at fault
+    ├── Unprocessable    422  well-formed but invalid: names the field at fault
+    └── Unavailable      503  the store is closed or out of reach for now: retry
 
-Every answer is JSON: {"error": {"code", "message", "field"?, ...extra}}.
+Every answer is JSON: {"error": {"code", "message", "field"?, ...extra}}. Errors of the event
+log map through `from_log_error`, those of the auth library through `from_auth_error`.
 """
 
 from typing import Any
@@ -20,8 +22,19 @@ from events.errors import (
     EventLogError,
     PayloadError,
     StoreClosedError,
+    StoreUnavailableError,
     StreamError,
     StreamNotFound,
+)
+from server.auth.errors import (
+    AuthError,
+    DuplicateUser,
+    InvalidInput,
+    SessionRevoked,
+    StoreClosed,
+    UnknownToken,
+    UnknownUser,
+    UserDisabled,
 )
 
 BAD_REQUEST = 400
@@ -110,6 +123,24 @@ def from_log_error(exc: EventLogError) -> ApiError:
             return NotFound(str(exc), stream=exc.stream)
         case StreamError():
             return BadRequest(str(exc), stream=exc.stream)
-        case StoreClosedError():
+        case StoreClosedError() | StoreUnavailableError():
             return Unavailable(str(exc))
     return BadRequest(str(exc))
+
+
+def from_auth_error(exc: AuthError) -> ApiError:
+    """The ApiError that answers an error of the auth library, its field kept."""
+    match exc:
+        case InvalidInput():
+            return Unprocessable(exc.message, field=exc.field)
+        case DuplicateUser():
+            return Conflict(exc.message, field=exc.field)
+        case UnknownUser() | UnknownToken():
+            return NotFound(exc.message, field=exc.field)
+        case UserDisabled():
+            return Forbidden(exc.message, field=exc.field)
+        case SessionRevoked():
+            return Unauthorized(exc.message, field=exc.field)
+        case StoreClosed():
+            return Unavailable(exc.message)
+    return Unprocessable(exc.message, field=exc.field)

@@ -3,8 +3,9 @@
 Events are copied as stored — seq, stream, version, event id, stamp and the envelope's bytes —
 in chunks, each one transaction under the log's append lock, so an interrupted run keeps what
 it committed and the next run resumes after the target's last seq (once it has checked that
-the target holds the start of this very log). Users, API tokens (a revocation made since an
-earlier run is carried over) and read-model checkpoints follow. The result is verified: the
+the target holds the start of this very log). Users, API tokens (a revocation, new password,
+disabling or signing out everywhere made since an earlier run is carried over) and read-model
+checkpoints follow. The result is verified: the
 same number of events, the same last seq and the same SHA-256 over every event on both sides.
 
 Stop the servers on the SQLite file first (or run again after they stop: it resumes), and do
@@ -179,13 +180,22 @@ async def _copy_events(
 async def _copy_users(source: sqlite3.Connection, target: asyncpg.Connection) -> tuple[int, int]:
     users = tokens = 0
     if _table_exists(source, "users"):
+        columns = {row[1] for row in source.execute("PRAGMA table_info(users)")}
+        # A file no server of this version has opened lacks these: nobody disabled, epoch 0.
+        disabled = "disabled" if "disabled" in columns else "0"
+        epoch = "session_epoch" if "session_epoch" in columns else "0"
         rows = source.execute(
-            "SELECT username, display_name, is_admin, created_at, password_hash FROM users"
+            "SELECT username, display_name, is_admin, created_at, password_hash,"
+            f" {disabled}, {epoch} FROM users"
         ).fetchall()
+        # A user disabled or signed out everywhere since an earlier run stays so on the target.
         await target.executemany(
-            "INSERT INTO users (username, display_name, is_admin, created_at, password_hash)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            [(u, d, bool(a), c, h) for u, d, a, c, h in rows],
+            "INSERT INTO users (username, display_name, is_admin, created_at, password_hash,"
+            " disabled, session_epoch) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT ((lower(username))) DO UPDATE SET disabled = excluded.disabled,"
+            " session_epoch = greatest(users.session_epoch, excluded.session_epoch),"
+            " password_hash = excluded.password_hash",
+            [(u, d, bool(a), c, h, bool(x), e) for u, d, a, c, h, x, e in rows],
         )
         users = len(rows)
     if _table_exists(source, "api_tokens"):

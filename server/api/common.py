@@ -1,6 +1,7 @@
 """What every handler needs: reading a JSON body safely, answering, and checking the caller."""
 
 import hmac
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import msgspec
@@ -9,9 +10,17 @@ from starlette.responses import Response
 
 from events.codec import payload_error
 from events.projections.workspace import ProjectState
+from server.auth.errors import AuthError
 from server.auth.principal import Principal, needs_csrf, principal_from
 from server.auth.roles import allowed
-from server.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable
+from server.errors import (
+    BadRequest,
+    Forbidden,
+    PayloadTooLarge,
+    Unauthorized,
+    Unprocessable,
+    from_auth_error,
+)
 from server.services import Services, services
 
 T = TypeVar("T")
@@ -66,12 +75,25 @@ async def read_optional_json(request: Request, kind: type[T], default: T) -> T:
     return decode_json(body, kind) if body.strip() else default
 
 
+async def signed_in(
+    connection: HTTPConnection, headers: Mapping[str, str] | None = None
+) -> Principal | None:
+    """The caller, or None; a revoked session or a disabled user is answered as such (401, 403)."""
+    found = services(connection)
+    try:
+        return await principal_from(
+            connection.headers if headers is None else headers,
+            connection.cookies,
+            found.users,
+            found.signer,
+        )
+    except AuthError as exc:
+        raise from_auth_error(exc) from exc
+
+
 async def caller(connection: HTTPConnection) -> Principal:
     """The signed-in caller (401 otherwise); cookie callers must send the CSRF token to write."""
-    found = services(connection)
-    principal = await principal_from(
-        connection.headers, connection.cookies, found.users, found.signer
-    )
+    principal = await signed_in(connection)
     if principal is None:
         raise Unauthorized("sign in first (a session cookie or an Authorization: Bearer token)")
     method = connection.scope.get("method", "GET")

@@ -10,8 +10,9 @@ from starlette.routing import Route
 from server.api.common import JSONResponse, caller, read_json
 from server.api.openapi import accepts
 from server.auth.cookies import cookie_attributes
+from server.auth.principal import TOKEN_SESSION_PREFIX
 from server.errors import NotFound, Unauthorized
-from server.services import services
+from server.services import Services, services
 
 
 class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -28,10 +29,11 @@ async def sign_in(request: Request) -> JSONResponse:
     """Signs in with a password: sets the session cookie and returns the CSRF token."""
     found = services(request)
     body = await read_json(request, LoginBody)
-    user = await found.users.authenticate(body.username, body.password)
-    if user is None:
+    owner = await found.users.authenticate_session(body.username, body.password)
+    if owner is None:
         raise Unauthorized("wrong username or password", field="password")
-    session = found.signer.new_session(user.username)
+    user = owner.user
+    session = found.signer.new_session(user.username, epoch=owner.epoch)
     response = JSONResponse(
         {
             "user": user.username,
@@ -71,7 +73,36 @@ async def sign_out(request: Request) -> JSONResponse:
     found = services(request)
     principal = await caller(request)
     await found.commands.sign_out(principal.username, principal.session_id)
-    response = JSONResponse({"signed_out": principal.username})
+    return _without_cookie(found, JSONResponse({"signed_out": principal.username}))
+
+
+async def sign_out_everywhere(request: Request) -> JSONResponse:
+    """Ends every session cookie of the caller issued until now, copies included.
+
+    Their pages go back to the queue at once. API tokens are not sessions: they stay valid.
+    """
+    found = services(request)
+    principal = await caller(request)
+    await found.users.revoke_sessions(principal.username)
+    await end_cookie_sessions(found, principal.username)
+    return _without_cookie(found, JSONResponse({"revoked": principal.username}))
+
+
+async def end_cookie_sessions(found: Services, username: str) -> None:
+    """Signs out, in the queue, every open session of the user that came by cookie."""
+    sessions = {
+        session_id
+        for project in list(found.live.workspace.projects.values())
+        for session_id, session in project.queue.sessions.items()
+        if session.user == username
+        and session.open
+        and not session_id.startswith(TOKEN_SESSION_PREFIX)
+    }
+    for session_id in sorted(sessions):
+        await found.commands.sign_out(username, session_id)
+
+
+def _without_cookie(found: Services, response: JSONResponse) -> JSONResponse:
     attributes = cookie_attributes(found.settings.secure_cookies)
     response.delete_cookie(
         attributes["key"],
@@ -118,6 +149,7 @@ routes = [
     Route("/api/session", sign_in, methods=["POST"]),
     Route("/api/session", who_am_i, methods=["GET"]),
     Route("/api/session", sign_out, methods=["DELETE"]),
+    Route("/api/session/revoke", sign_out_everywhere, methods=["POST"]),
     Route("/api/tokens", create_token, methods=["POST"]),
     Route("/api/tokens", list_tokens, methods=["GET"]),
     Route("/api/tokens/{token}", revoke_token, methods=["DELETE"]),

@@ -19,7 +19,7 @@ from events.base import ItemId, ProjectId
 from events.codec import MAX_BATCH_EVENTS, payload_error
 from events.envelope import IncomingEvent
 from events.streams import item_stream
-from server.auth.principal import principal_from
+from server.api.common import signed_in
 from server.auth.roles import allowed
 from server.errors import ApiError, Forbidden, Unauthorized, Unprocessable
 from server.frames import event_frame, frame, page_frame, progress_frame
@@ -123,7 +123,7 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> tuple[Cl
         # A handshake is a GET that carries the cookie but no CSRF token: without this check
         # another site's page could open a socket as the signed-in user.
         raise Forbidden("the websocket's Origin does not match this server", field="origin")
-    principal = await principal_from(headers, websocket.cookies, found.users, found.signer)
+    principal = await signed_in(websocket, headers)
     if principal is None:
         raise Unauthorized(
             "sign in first: send a token in hello, or connect with the session cookie"

@@ -12,14 +12,17 @@ from server.auth.errors import (
     AuthError,
     DuplicateUser,
     InvalidInput,
+    SessionRevoked,
     StoreClosed,
     UnknownToken,
     UnknownUser,
+    UserDisabled,
 )
+from server.auth.memory_users import MemoryUserStore
 from server.auth.principal import Principal, needs_csrf, principal_from
 from server.auth.roles import PERMISSIONS, ROLES, Permission, Role, allowed, permissions_of
 from server.auth.sqlite_users import SQLiteUserStore
-from server.auth.users import MemoryUserStore, TokenInfo, User, UserStore
+from server.auth.users import SessionOwner, TokenInfo, User, UserStore
 
 __all__ = [
     "COOKIE_NAME",
@@ -35,12 +38,15 @@ __all__ = [
     "Role",
     "SQLiteUserStore",
     "Session",
+    "SessionOwner",
+    "SessionRevoked",
     "SessionSigner",
     "StoreClosed",
     "TokenInfo",
     "UnknownToken",
     "UnknownUser",
     "User",
+    "UserDisabled",
     "UserStore",
     "allowed",
     "cookie_attributes",

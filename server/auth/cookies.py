@@ -2,8 +2,10 @@
 
 A cookie value is `<payload>.<mac>`, both base64url without padding: the payload is the Session
 as a msgpack array, the mac an HMAC-SHA256 of the payload's text under a key derived from the
-server's secret. The server keeps no session table: a cookie is good while its mac matches and
-it is younger than max_age, so signing out clears the cookie but cannot recall a copy of it.
+server's secret. The server keeps no session table: a cookie is good while its mac matches, it
+is younger than max_age and it carries its user's current session epoch (the user store checks
+that). Signing out clears one cookie; raising the epoch (signing out everywhere, a new
+password, disabling the user) recalls every cookie issued before, copies included.
 The CSRF token travels in the signed cookie and must come back in the CSRF_HEADER of every
 state-changing request; the client reads it from the sign-in answer, not from the cookie.
 """
@@ -35,12 +37,14 @@ KEY_PURPOSE = b"annolog session cookie v1"
 
 
 class Session(msgspec.Struct, frozen=True, array_like=True):
-    """What a session cookie says: who, which session, since when, and its CSRF token."""
+    """What a session cookie says: who, which session, since when, its CSRF token and epoch."""
 
     username: str
     session_id: str
     issued_at: float
     csrf: str
+    # Last, with a default: cookies made before epochs existed decode as epoch 0.
+    epoch: int = 0
 
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -94,8 +98,8 @@ class SessionSigner:
         self.max_age = max_age
         self._clock = clock
 
-    def new_session(self, username: str) -> Session:
-        """A fresh session for a user who has just signed in."""
+    def new_session(self, username: str, *, epoch: int = 0) -> Session:
+        """A fresh session for a user who has just signed in, at their current session epoch."""
         return Session(
             username=username,
             # Hex, not urlsafe base64: the log's SessionId must start with a letter or digit,
@@ -103,6 +107,7 @@ class SessionSigner:
             session_id=secrets.token_hex(16),
             issued_at=self._clock(),
             csrf=secrets.token_urlsafe(32),
+            epoch=epoch,
         )
 
     def sign(self, session: Session) -> str:

@@ -52,7 +52,11 @@ async def principal_from(
     users: UserStore,
     signer: SessionSigner,
 ) -> Principal | None:
-    """The caller of a request or websocket handshake, or None if they are not signed in."""
+    """The caller of a request or websocket handshake, or None if they are not signed in.
+
+    A cookie from before its user's sessions were revoked raises SessionRevoked, and a token
+    of a disabled user UserDisabled, so that the caller can say why rather than just 401.
+    """
     token = bearer_token(headers)
     if token is not None:
         user = await users.user_for_token(token)
@@ -68,8 +72,8 @@ async def principal_from(
     session = signer.verify(cookies.get(COOKIE_NAME))
     if session is None:
         return None
-    # Looked up each time, so a removed user or a changed admin flag takes effect at once.
-    user = await users.get(session.username)
+    # SessionRevoked if the user's sessions were revoked since; see the store for the cache.
+    user = await users.session_user(session.username, session.epoch)
     if user is None:
         return None
     return Principal(

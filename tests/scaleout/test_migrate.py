@@ -11,6 +11,7 @@ from events.envelope import Recorded
 from events.errors import DuplicateEventError
 from events.postgres_store import PostgresStore
 from events.sqlite_store import SQLiteStore
+from server.auth.errors import UserDisabled
 from server.auth.postgres_users import PostgresUserStore
 from server.auth.sqlite_users import SQLiteUserStore
 from server.cli import main
@@ -46,6 +47,32 @@ async def make_log(path: Path, events: int, clock: ManualClock | None = None) ->
         return await read_everything(store)
     finally:
         await store.close()
+
+
+async def test_disabled_users_and_ended_sessions_carry_over_on_a_rerun(
+    tmp_path: Path, target: str
+) -> None:
+    path = tmp_path / "annolog.db"
+    await make_log(path, 3)
+    users = await SQLiteUserStore.open(path, hasher=LIGHT)
+    await users.add_user("alice", PASSWORD)
+    await users.add_user("bob", PASSWORD)
+    await migrate_sqlite_to_postgres(f"sqlite:///{path}", target)
+    await users.revoke_sessions("alice")
+    await users.set_disabled("bob", True)
+    await users.close()
+
+    await migrate_sqlite_to_postgres(f"sqlite:///{path}", target)
+
+    moved = await PostgresUserStore.open(target, hasher=LIGHT)
+    try:
+        owner = await moved.authenticate_session("alice", PASSWORD)
+        assert owner is not None
+        assert owner.epoch == 1
+        with pytest.raises(UserDisabled):
+            await moved.authenticate("bob", PASSWORD)
+    finally:
+        await moved.close()
 
 
 async def test_a_log_users_and_checkpoints_move_as_they_are(tmp_path: Path, target: str) -> None:

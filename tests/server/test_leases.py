@@ -4,9 +4,15 @@ longer write to it; one who keeps heart-beating keeps theirs; signing out releas
 import asyncio
 import contextlib
 
-from tests.server.clients import Clients, http_client, make_project, new_id, tag
-from tests.server.servers import ServerFactory
-from tests.server.sockets import Socket
+from tests.server.conftest import (
+    Clients,
+    ServerFactory,
+    Socket,
+    http_client,
+    make_project,
+    new_id,
+    tag,
+)
 
 LEASE = 10  # seconds, the shortest lease a project may have
 

@@ -10,9 +10,16 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from server.app import create_app
 from server.settings import Settings
-from tests.server.clients import Api, Clients, jsonl, make_project, tag
-from tests.server.servers import Server, password_of
-from tests.server.sockets import Socket
+from tests.server.conftest import (
+    Api,
+    Clients,
+    Server,
+    Socket,
+    jsonl,
+    make_project,
+    password_of,
+    tag,
+)
 
 ROLES = ("admin", "project_admin", "labeler", "reviewer", "auditor", "non_member", "anonymous")
 USER_OF = {
@@ -35,6 +42,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/session"): (200, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/session"): (200, 200, 200, 200, 200, 200, 401),
     ("DELETE", "/api/session"): (200, 200, 200, 200, 200, 200, 401),
+    ("POST", "/api/session/revoke"): (200, 200, 200, 200, 200, 200, 401),
     ("POST", "/api/tokens"): (201, 201, 201, 201, 201, 201, 401),
     ("GET", "/api/tokens"): (200, 200, 200, 200, 200, 200, 401),
     ("DELETE", "/api/tokens/{token}"): (200, 200, 200, 200, 200, 200, 401),
@@ -67,6 +75,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/log?all"): (200, 403, 403, 403, 403, 403, 401),
     ("GET", "/api/users"): (200, 403, 403, 403, 403, 403, 401),
     ("POST", "/api/users"): (201, 403, 403, 403, 403, 403, 401),
+    ("PATCH", "/api/users/{user}"): (200, 403, 403, 403, 403, 403, 401),
+    ("POST", "/api/users/{user}/sessions/revoke"): (200, 403, 403, 403, 403, 403, 401),
     ("POST", "/api/admin/reproject"): (200, 403, 403, 403, 403, 403, 401),
     ("GET", P + "/assist"): (200, 200, 200, 200, 200, 403, 401),
     ("GET", P + "/export/formats"): (200, 200, 403, 403, 403, 403, 401),
@@ -237,6 +247,7 @@ PREPARE: dict[tuple[str, str], Prepare] = {
     ("POST", "/api/session"): sign_in,
     ("GET", "/api/session"): simple("/api/session"),
     ("DELETE", "/api/session"): sign_out,
+    ("POST", "/api/session/revoke"): simple("/api/session/revoke"),
     ("POST", "/api/tokens"): simple("/api/tokens", json={"label": "matrix"}),
     ("GET", "/api/tokens"): simple("/api/tokens"),
     ("DELETE", "/api/tokens/{token}"): revoke,
@@ -271,6 +282,9 @@ PREPARE: dict[tuple[str, str], Prepare] = {
     ("GET", "/api/log?all"): simple("/api/log"),
     ("GET", "/api/users"): simple("/api/users"),
     ("POST", "/api/users"): add_user,
+    # carl: enabled (a no-op) and signed out everywhere; the matrix's callers use tokens.
+    ("PATCH", "/api/users/{user}"): simple("/api/users/carl", json={"disabled": False}),
+    ("POST", "/api/users/{user}/sessions/revoke"): simple("/api/users/carl/sessions/revoke"),
     ("POST", "/api/admin/reproject"): simple("/api/admin/reproject"),
     ("GET", P + "/assist"): simple(P + "/assist"),
     ("GET", P + "/export/formats"): simple(P + "/export/formats"),

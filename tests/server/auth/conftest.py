@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from server.auth.base_users import BaseUserStore
+from server.auth.memory_users import MemoryUserStore
 from server.auth.postgres_users import PostgresUserStore
 from server.auth.sqlite_users import SQLiteUserStore
-from server.auth.users import BaseUserStore, MemoryUserStore
 from tests.pg import postgres_session, schema_dsn
 
 __all__ = ["postgres_session"]  # the fixture that stops the test server at the end

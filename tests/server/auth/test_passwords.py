@@ -6,9 +6,9 @@ import pytest
 from argon2 import Type
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
+from server.auth.memory_users import MemoryUserStore
 from server.auth.passwords import HASHER, hash_password, needs_rehash, verify_password
 from server.auth.sqlite_users import SQLiteUserStore
-from server.auth.users import MemoryUserStore
 from tests.server.auth.conftest import LIGHT
 
 PASSWORD = "correct horse battery"

@@ -99,5 +99,5 @@ async def test_the_tables_live_beside_the_event_log(dsn: str) -> None:
 
     assert await rows(dsn, "SELECT stream, actor FROM events") == [("project-p", "alice")]
     assert await rows(dsn, "SELECT username FROM users") == [("alice",)]
-    migrations = await rows(dsn, "SELECT component, version FROM schema_migrations ORDER BY 1")
-    assert migrations == [("events", 1), ("users", 1)]
+    migrations = await rows(dsn, "SELECT component, version FROM schema_migrations ORDER BY 1, 2")
+    assert migrations == [("events", 1), ("users", 1), ("users", 2)]

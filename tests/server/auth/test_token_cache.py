@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from server.auth import users as users_module
+from server.auth import base_users
+from server.auth.base_users import BaseUserStore
 from server.auth.sqlite_users import SQLiteUserStore
-from server.auth.users import BaseUserStore
 from tests.server.auth.conftest import LIGHT, ManualClock
 
 PASSWORD = "correct horse battery"
@@ -28,7 +28,7 @@ async def test_a_revoked_token_is_refused_at_once_though_it_was_just_used(
 async def test_a_revocation_by_another_process_takes_effect_within_the_cache_time(
     db_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(users_module, "TOKEN_CACHE_SECONDS", 0.2)
+    monkeypatch.setattr(base_users, "CACHE_SECONDS", 0.2)
     server = await SQLiteUserStore.open(db_path, hasher=LIGHT, clock=clock)
     other = await SQLiteUserStore.open(db_path, hasher=LIGHT, clock=clock)
     try:

@@ -14,7 +14,8 @@ from server.auth.errors import (
     UnknownToken,
     UnknownUser,
 )
-from server.auth.users import MemoryUserStore, TokenInfo, User, UserStore, token_id_of
+from server.auth.memory_users import MemoryUserStore
+from server.auth.users import TokenInfo, User, UserStore, token_id_of
 from tests.server.auth.conftest import ManualClock
 
 PASSWORD = "correct horse battery"
