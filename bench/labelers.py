@@ -34,86 +34,32 @@ decision that lost five races in a row to another process, asked again).
 
 import argparse
 import asyncio
-import json
 import os
-import random
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from common import (
-    Accounts,
-    Http,
-    HttpError,
-    Server,
-    Ws,
-    copy_accounts,
-    log_bodies,
-    make_accounts,
-    own_cpu,
-    percentile,
-)
+from accounts import Accounts, copy_accounts, make_accounts
+from handouts import duplicates_in_log
+from labeler_loop import OVERLAP, PAGE_SIZE, Labeler, Stats, connect, label, make_project
 from postgres import fresh_database, server_settings
 from postgres import log_bodies as pg_log_bodies
+from server_process import Server, log_bodies, own_cpu, percentile
 
-from events.codec import decode_recorded
-from events.queue import (
-    ItemSkipped,
-    ItemsReleased,
-    PageAssigned,
-    PageSubmitted,
-    SessionClosed,
-    SessionExpired,
-)
 from server.migrate import migrate_sqlite_to_postgres
 
-PROJECT = "bench_text"
-TAGS = ["world", "sports", "business", "science", "health"]
-COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
-PAGE_SIZE = 9
-OVERLAP = 1
-HEARTBEAT_SECONDS = 10.0
 # Items imported per run: more than the fastest server could hand out in the run.
 ITEMS_PER_SECOND_CEILING = 4_500
-IMPORT_CHUNK = 50_000  # items per upload (the server reads at most 100,000 from one)
 TARGET_ITEMS_PER_SECOND = 400
 TARGET_NEXT_P99_MS = 50
-GESTURE = b'{"events":[{"event_id":"%s-%d","event":{"type":"annotation.tag_applied","tag":"%s"}}]}'
 PEER = "Label Studio 1.23 here: 1-3 annotations/s, next task p50 21-31 s, 12-18% duplicates"
 PROCESSES = [1, 2, 4]
 ACCOUNTS_DATABASE = "annolog_bench_accounts"
 RUN_DATABASE = "annolog_bench_run"
-
-
-@dataclass
-class Labeler:
-    name: str
-    token: str
-    http: Http | None = None
-    ws: Ws | None = None
-    caught_up: asyncio.Event = field(default_factory=asyncio.Event)
-    frames: int = 0
-    pages: list[list[str]] = field(default_factory=list)
-
-    def on_text(self, payload: bytes) -> None:
-        self.frames += 1
-        if not self.caught_up.is_set() and b'"caught_up"' in payload:
-            self.caught_up.set()
-
-
-@dataclass
-class Stats:
-    next_ms: list[float] = field(default_factory=list)
-    submit_ms: list[float] = field(default_factory=list)
-    gesture_ms: list[float] = field(default_factory=list)
-    submitted: int = 0
-    finished: int = 0
-    conflicts: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -133,165 +79,6 @@ class RunResult:
     frames_per_s: float
     errors: int
     conflicts: int = 0
-
-
-def jsonl_items(start: int, count: int, seed: int) -> bytes:
-    """Distinct short texts (ingest deduplicates by content), one JSON object a line."""
-    rng = random.Random(seed + start)
-    words = ["the", "of", "a", "to", "in", "market", "team", "game", "vote", "rain", "cell"]
-    lines = [
-        json.dumps({"id": f"t{n:06d}", "text": f"{n}: " + " ".join(rng.choices(words, k=12))})
-        for n in range(start, start + count)
-    ]
-    return ("\n".join(lines) + "\n").encode()
-
-
-async def make_project(port: int, admin: str, labelers: list[str], items: int) -> None:
-    http = await Http.connect(port, admin)
-    try:
-        await http.call(
-            "POST",
-            "/api/projects",
-            {
-                "project_id": PROJECT,
-                "name": "Benchmark news topics",
-                "project_type": "text_multiclass",
-                "tags": [{"name": t, "colour": c} for t, c in zip(TAGS, COLOURS, strict=True)],
-                "page_size": PAGE_SIZE,
-                "overlap": OVERLAP,
-            },
-            ok=201,
-        )
-        for start in range(0, items, IMPORT_CHUNK):
-            count = min(IMPORT_CHUNK, items - start)
-            status, body = await http.request(
-                "POST",
-                f"/api/projects/{PROJECT}/items?filename=items.jsonl",
-                jsonl_items(start, count, 1),
-            )
-            if status != 201 or json.loads(body)["imported"] != count:
-                raise HttpError(status, body, "import")
-        for name in labelers:
-            await http.call(
-                "POST", f"/api/projects/{PROJECT}/members", {"user": name, "role": "labeler"}
-            )
-    finally:
-        http.close()
-
-
-async def connect(labeler: Labeler, port: int) -> None:
-    labeler.http = await Http.connect(port, labeler.token)
-    labeler.ws = await Ws.connect(port, labeler.on_text)
-    labeler.ws.send({"type": "hello", "project": PROJECT, "token": labeler.token})
-    await asyncio.wait_for(labeler.caught_up.wait(), 30)
-
-
-async def label(labeler: Labeler, stats: Stats, start: float, deadline: float, seed: int) -> None:
-    """The labeler's loop; figures count from `start`, no page is begun after `deadline`."""
-    http, ws = labeler.http, labeler.ws
-    assert http is not None
-    assert ws is not None
-    rng = random.Random(seed)
-    page_path = f"/api/projects/{PROJECT}/page"
-    submit_path = f"/api/projects/{PROJECT}/submit"
-    perf = time.perf_counter
-    counter = 0
-    next_beat = perf() + rng.uniform(0, HEARTBEAT_SECONDS)
-    while perf() < deadline:
-        if perf() >= next_beat:
-            ws.send({"type": "heartbeat"})
-            next_beat += HEARTBEAT_SECONDS
-        began = perf()
-        status, body = await http.request("POST", page_path)
-        ended = perf()
-        if status == 409 and b'"conflict"' in body:
-            stats.conflicts += 1  # another process kept deciding on the queue first: again
-            continue
-        if status != 200:
-            stats.errors.append(f"page {status} {body[:200]!r}")
-            return
-        items: list[str] = json.loads(body)["items"]
-        if began >= start:
-            stats.next_ms.append((ended - began) * 1000)
-        if not items:
-            stats.finished += 1
-            return
-        labeler.pages.append(items)
-        ws.send({"type": "watch", "items": items})
-        for item in items:
-            counter += 1
-            gesture = GESTURE % (labeler.name.encode(), counter, rng.choice(TAGS).encode())
-            began = perf()
-            status, body = await http.request(
-                "POST", f"/api/projects/{PROJECT}/items/{item}/events", gesture
-            )
-            ended = perf()
-            if status != 200:
-                stats.errors.append(f"gesture {status} {body[:200]!r}")
-                return
-            if began >= start:
-                stats.gesture_ms.append((ended - began) * 1000)
-        began = perf()
-        status, body = await http.request("POST", submit_path)
-        while status == 409 and b'"conflict"' in body:
-            stats.conflicts += 1  # as for the page: another process decided first, again
-            status, body = await http.request("POST", submit_path)
-        ended = perf()
-        if status != 200:
-            stats.errors.append(f"submit {status} {body[:200]!r}")
-            return
-        if began >= start:
-            stats.submit_ms.append((ended - began) * 1000)
-        if start <= ended <= deadline:
-            stats.submitted += len(json.loads(body)["submitted"])
-
-
-def duplicates_in_log(bodies: list[bytes], labelers: list[Labeler]) -> int:
-    """Items held by more sessions at once than the overlap, or handed twice to one labeler,
-    from the log; plus items that were on more than `overlap` labelers' pages, as they saw it
-    (no item is skipped or expires here, so each item should reach exactly one labeler)."""
-    bad: set[str] = set()
-    holders: dict[str, set[str]] = {}
-    pages: dict[str, set[str]] = {}
-    handed: dict[str, set[str]] = {}
-    submitted: dict[str, int] = {}
-    queue = f"queue-{PROJECT}"
-    for body in bodies:
-        recorded = decode_recorded(body)
-        if recorded.stream != queue:
-            continue
-        event = recorded.event
-        if isinstance(event, PageAssigned):
-            for item in event.items:
-                held = holders.setdefault(item, set())
-                held.add(event.session_id)
-                pages.setdefault(event.session_id, set()).add(item)
-                who = handed.setdefault(item, set())
-                if event.labeler in who:
-                    bad.add(item)
-                who.add(event.labeler)
-                if len(held) + submitted.get(item, 0) > OVERLAP:
-                    bad.add(item)
-        elif isinstance(event, ItemsReleased | PageSubmitted):
-            for item in event.items:
-                holders.get(item, set()).discard(event.session_id)
-                pages.get(event.session_id, set()).discard(item)
-                if isinstance(event, PageSubmitted):
-                    submitted[item] = submitted.get(item, 0) + 1
-        elif isinstance(event, ItemSkipped):
-            holders.get(event.item, set()).discard(event.session_id)
-            pages.get(event.session_id, set()).discard(event.item)
-        elif isinstance(event, SessionClosed | SessionExpired):
-            for item in pages.pop(event.session_id, set()):
-                holders.get(item, set()).discard(event.session_id)
-    seen_by: dict[str, set[str]] = {}
-    for labeler in labelers:
-        for page in labeler.pages:
-            for item in page:
-                seen_by.setdefault(item, set()).add(labeler.name)
-    bad.update(item for item, names in seen_by.items() if len(names) > OVERLAP)
-    bad.update(item for item, count in submitted.items() if count > OVERLAP)
-    return len(bad)
 
 
 async def run_once(
