@@ -38,7 +38,8 @@ from postgres import drop_schema, fresh_schema, server_settings
 from events.annotation import BoxDrawn
 from events.codec import encode
 from events.envelope import NewEvent, Recorded
-from events.postgres_store import INSERT, PostgresStore
+from events.postgres_appends import INSERT
+from events.postgres_store import PostgresStore
 from events.project import ProjectCreated
 from events.sqlite_store import PRAGMAS, SCHEMA, SQLiteStore
 from events.vocabulary import EVENT_TAGS

@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from events.appends import BatchPlan, Prepared, prepare
 from events.envelope import NewEvent, Recorded
-from events.errors import StoreClosedError
+from events.errors import StoreClosedError, StoreUnavailableError
 
 MAX_BATCH_APPENDS = 1_000
 TAIL_LENGTH = 20_000
+# How long a subscription waits before reading again when the database was out of reach.
+UNAVAILABLE_RETRY_SECONDS = 0.5
 
 
 class BatchingStore(ABC):
@@ -140,7 +142,13 @@ class BatchingStore(ABC):
 
     async def subscribe(self, after: int = 0) -> AsyncIterator[Recorded]:
         while not self._closed:
-            batch = await self._read_tail(after, 1000)
+            try:
+                batch = await self._read_tail(after, 1000)
+            except StoreUnavailableError:
+                # A subscription is meant to outlive a restart of the database: it waits and
+                # reads again from where it was, so the subscriber sees no gap and no error.
+                await asyncio.sleep(UNAVAILABLE_RETRY_SECONDS)
+                continue
             if batch:
                 for recorded in batch:
                     yield recorded

@@ -6,7 +6,8 @@
     │   └── StreamNotFound    the stream (or its project) does not exist yet
     ├── ConcurrencyError      the expected version is stale: carries stream, expected, actual
     ├── DuplicateEventError   an event id already in the log, reused with another payload
-    └── StoreClosedError      the store was closed while the call waited
+    ├── StoreClosedError      the store was closed while the call waited
+    └── StoreUnavailableError the database is out of reach for now: try again (carries reason)
 
 Every error's message names the field, stream or id at fault, so it can go to a client as is.
 """
@@ -54,3 +55,18 @@ class DuplicateEventError(EventLogError):
 
 class StoreClosedError(EventLogError):
     pass
+
+
+class StoreUnavailableError(EventLogError):
+    """The backend could not be reached or could not finish the call now; a retry may succeed.
+
+    An append that fails so was not acknowledged, though its COMMIT may have happened: a retry
+    with the same event ids returns the original envelopes and writes nothing twice.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"the event store is unavailable ({reason}); try again: an append retried with the"
+            " same event ids is recognised and never written twice"
+        )
+        self.reason = reason

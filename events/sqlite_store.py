@@ -12,13 +12,17 @@ drops the cached versions and re-reads the last seq and stamp before planning. E
 another process appended reach this process's subscribers through a watcher that polls the
 newest seq every `watch_interval` seconds: a gap in the live tail empties it, and readers fall
 back to the database.
+
+What says that the file cannot be used now (its write lock held by another process for longer
+than `busy_timeout`, an I/O error, a full disk, a file that cannot be opened) is raised as
+StoreUnavailableError; the transaction it interrupted was rolled back.
 """
 
 import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -28,6 +32,7 @@ from events.appends import BatchPlan, Prepared, plan_batch
 from events.batching import BatchingStore
 from events.codec import decode_recorded
 from events.envelope import Recorded
+from events.errors import StoreUnavailableError
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -49,15 +54,40 @@ CREATE TABLE IF NOT EXISTS read_models (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000")
+PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL")
+# How long a write waits for another process's write lock on the file before giving up.
+BUSY_TIMEOUT = 10.0
 FETCH = 10_000
 WATCH_INTERVAL = 0.1
+# SQLite's primary result codes that mean "not now" rather than "never".
+UNAVAILABLE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+    }
+)
 R = TypeVar("R")
 
 
-def _connect_options(conn: sqlite3.Connection) -> None:
+def _connect_options(conn: sqlite3.Connection, busy_timeout: float) -> None:
     for pragma in PRAGMAS:
         conn.execute(pragma)
+    conn.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
+
+
+@contextlib.contextmanager
+def translated() -> Iterator[None]:
+    """Raises StoreUnavailableError for an SQLite error that says the file is out of reach."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        # Extended result codes (SQLITE_IOERR_WRITE, ...) keep the primary one in the low byte.
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in UNAVAILABLE_CODES:
+            raise StoreUnavailableError(f"SQLite: {exc}") from exc
+        raise
 
 
 class SQLiteStore(BatchingStore):
@@ -88,21 +118,24 @@ class SQLiteStore(BatchingStore):
         clock: Callable[[], float] = time.time,
         *,
         watch_interval: float | None = WATCH_INTERVAL,
+        busy_timeout: float = BUSY_TIMEOUT,
     ) -> "SQLiteStore":
         """Opens (creating if need be) the log in `path`.
 
         `watch_interval`: how often to look for events other processes appended (None: never,
-        for a process that is the file's only writer and reader).
+        for a process that is the file's only writer and reader). `busy_timeout`: how many
+        seconds a write waits for another process's write lock before it fails with
+        StoreUnavailableError.
         """
         writer = await aiosqlite.connect(str(path), isolation_level=None)
-        await _run(writer, _connect_options)
+        await _run(writer, _connect_options, busy_timeout)
         await writer.executescript(SCHEMA)
         await writer.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
         )
         reader = await aiosqlite.connect(str(path), isolation_level=None)
-        await _run(reader, _connect_options)
+        await _run(reader, _connect_options, busy_timeout)
         store = cls(writer, reader, clock)
         async with reader.execute("SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1") as cur:
             row = await cur.fetchone()
@@ -121,9 +154,13 @@ class SQLiteStore(BatchingStore):
             if self._committing:
                 continue  # the commit itself notices what other processes appended
             commits = self._commits
-            rows = await self._reader.execute_fetchall(
-                "SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1"
-            )
+            try:
+                with translated():
+                    rows = await self._reader.execute_fetchall(
+                        "SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1"
+                    )
+            except StoreUnavailableError:
+                continue  # the file is busy or failing for now: look again next time
             if self._committing or self._commits != commits:
                 continue
             row = next(iter(rows), None)
@@ -141,7 +178,8 @@ class SQLiteStore(BatchingStore):
     async def _commit(self, batch: Sequence[Prepared], last_seq: int, now: float) -> BatchPlan:
         self._committing = True
         try:
-            plan = await _run(self._writer_conn, self._commit_sync, batch, last_seq, now)
+            with translated():
+                plan = await _run(self._writer_conn, self._commit_sync, batch, last_seq, now)
         finally:
             # The caller records the new last seq before anything else runs.
             self._committing = False
@@ -197,7 +235,10 @@ class SQLiteStore(BatchingStore):
                 )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (on an I/O error or a full disk): a ROLLBACK
+            # then would fail and hide the error that matters.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         self._versions.update(plan.versions)
         if plan.rows:
@@ -212,15 +253,17 @@ class SQLiteStore(BatchingStore):
             self._versions[stream] = version
         return version
 
+    async def _read(self, sql: str, parameters: Sequence[object]) -> Iterable[sqlite3.Row]:
+        """The rows of one query on the reader connection."""
+        with translated():
+            return await self._reader.execute_fetchall(sql, parameters)
+
     async def _read_after(self, after: int, limit: int) -> list[Recorded]:
-        rows = await self._reader.execute_fetchall(
-            "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
-        )
-        return [decode_recorded(body) for (body,) in rows]
+        return [decode_recorded(body) for body in await self.read_bodies(after, limit)]
 
     async def read_bodies(self, after: int, limit: int = FETCH) -> list[bytes]:
         """Stored envelopes as bytes, for replays that decode in bulk."""
-        rows = await self._reader.execute_fetchall(
+        rows = await self._read(
             "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
         )
         return [body for (body,) in rows]
@@ -228,16 +271,14 @@ class SQLiteStore(BatchingStore):
     async def read_stream(
         self, stream: str, after_version: int = 0, limit: int | None = None
     ) -> list[Recorded]:
-        rows = await self._reader.execute_fetchall(
+        rows = await self._read(
             "SELECT body FROM events WHERE stream = ? AND version > ? ORDER BY version LIMIT ?",
             (stream, after_version, -1 if limit is None else limit),
         )
         return [decode_recorded(body) for (body,) in rows]
 
     async def stream_version(self, stream: str) -> int:
-        rows = await self._reader.execute_fetchall(
-            "SELECT max(version) FROM events WHERE stream = ?", (stream,)
-        )
+        rows = await self._read("SELECT max(version) FROM events WHERE stream = ?", (stream,))
         return next(iter(rows))[0] or 0
 
     async def seq_at(self, at: float) -> int:
@@ -245,7 +286,7 @@ class SQLiteStore(BatchingStore):
         low, high = 0, self._last_seq
         while low < high:
             middle = (low + high + 1) // 2
-            rows = await self._reader.execute_fetchall(
+            rows = await self._read(
                 "SELECT at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", (middle,)
             )
             first = next(iter(rows), None)
@@ -256,21 +297,21 @@ class SQLiteStore(BatchingStore):
         return low
 
     async def save_checkpoint(self, name: str, seq: int, state: bytes) -> None:
-        await self._writer_conn.execute(
-            "INSERT INTO read_models (name, seq, state) VALUES (?, ?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, state = excluded.state",
-            (name, seq, state),
-        )
+        with translated():
+            await self._writer_conn.execute(
+                "INSERT INTO read_models (name, seq, state) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, state = excluded.state",
+                (name, seq, state),
+            )
 
     async def load_checkpoint(self, name: str) -> tuple[int, bytes] | None:
-        rows = await self._reader.execute_fetchall(
-            "SELECT seq, state FROM read_models WHERE name = ?", (name,)
-        )
+        rows = await self._read("SELECT seq, state FROM read_models WHERE name = ?", (name,))
         row = next(iter(rows), None)
         return None if row is None else (row[0], row[1])
 
     async def drop_checkpoint(self, name: str) -> None:
-        await self._writer_conn.execute("DELETE FROM read_models WHERE name = ?", (name,))
+        with translated():
+            await self._writer_conn.execute("DELETE FROM read_models WHERE name = ?", (name,))
 
     async def _close_backend(self) -> None:
         if self._watcher is not None:

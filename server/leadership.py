@@ -23,8 +23,8 @@ from typing import Protocol
 
 import asyncpg
 
+from events.postgres_connections import CONNECTION_LOST
 from events.postgres_schema import LOCK_SPACE, lock_key
-from events.postgres_store import CONNECTION_LOST
 
 log = logging.getLogger(__name__)
 PING_TIMEOUT = 5.0

@@ -22,10 +22,10 @@ from typing import Any
 
 import asyncpg
 
+from events.postgres_connections import channel_for
 from events.postgres_schema import LOCK_SPACE, current_schema, lock_key, migrate
-from events.postgres_store import COMPONENT as EVENTS
-from events.postgres_store import MIGRATIONS as EVENT_MIGRATIONS
-from events.postgres_store import channel_for
+from events.postgres_tables import COMPONENT as EVENTS
+from events.postgres_tables import MIGRATIONS as EVENT_MIGRATIONS
 from server.auth.postgres_users import COMPONENT as USERS
 from server.auth.postgres_users import MIGRATIONS as USER_MIGRATIONS
 

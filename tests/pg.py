@@ -6,7 +6,9 @@ every later call. The session fixture `postgres_session`, imported by the confte
 tests that use the server, stops it when the session ends (autouse: free when unused). Missing
 binaries fail the test that needs them, loudly: never a skip.
 
-Tests isolate themselves by schema (`schema_dsn`) or by database (`database_dsn`).
+Tests isolate themselves by schema (`schema_dsn`) or by database (`database_dsn`). A test that
+shuts its server down or changes its settings starts one of its own (`start()`), which it may
+`halt` and `resume`.
 """
 
 import glob
@@ -53,6 +55,14 @@ class PostgresServer:
     def stop(self) -> None:
         _as_postgres(self.bin_dir / "pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def halt(self) -> None:
+        """Shuts the server down as an operator would (sessions are ended); keeps its data."""
+        _as_postgres(self.bin_dir / "pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Starts a halted server again, on the same port and data."""
+        _pg_ctl_start(self.bin_dir, self.root, self.port)
 
 
 def bin_dir() -> Path:
@@ -104,15 +114,8 @@ def start() -> PostgresServer:
     )  # fmt: skip
     for attempt in range(START_ATTEMPTS):
         port = _free_port()
-        options = (
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        )
         try:
-            _as_postgres(
-                str(binaries / "pg_ctl"), "-D", str(data), "-l", str(root / "log"),
-                "-o", options, "-w", "-t", "30", "start",
-            )  # fmt: skip
+            _pg_ctl_start(binaries, root, port)
         except RuntimeError:
             if attempt == START_ATTEMPTS - 1:  # another process took the port each time
                 log = (root / "log").read_text() if (root / "log").exists() else ""
@@ -121,6 +124,17 @@ def start() -> PostgresServer:
             continue
         return PostgresServer(binaries, root, port)
     raise AssertionError("unreachable")
+
+
+def _pg_ctl_start(binaries: Path, root: Path, port: int) -> None:
+    options = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+    )
+    _as_postgres(
+        str(binaries / "pg_ctl"), "-D", str(root / "data"), "-l", str(root / "log"),
+        "-o", options, "-w", "-t", "30", "start",
+    )  # fmt: skip
 
 
 _running: PostgresServer | None = None

@@ -17,8 +17,10 @@ import pytest
 from events.appends import prepare
 from events.envelope import NewEvent, Recorded
 from events.errors import ConcurrencyError
+from events.postgres_appends import begin_append_sql, write_batch
 from events.postgres_schema import SchemaError
-from events.postgres_store import MIGRATIONS, PostgresStore, begin_append_sql, write_batch
+from events.postgres_store import PostgresStore
+from events.postgres_tables import MIGRATIONS
 from events.queue import SessionOpened
 from tests.events.conftest import ManualClock, create_project, read_everything, tagged
 from tests.pg import schema_dsn, server
