@@ -19,16 +19,9 @@ import pytest
 from server.auth.postgres_users import PostgresUserStore
 from tests.pg import database_dsn
 from tests.server.auth.conftest import LIGHT
-from tests.server.conftest import (
-    Api,
-    Clients,
-    Server,
-    Socket,
-    http_client,
-    make_project,
-    read_log,
-    tag,
-)
+from tests.server.clients import Api, Clients, http_client, make_project, read_log, tag
+from tests.server.servers import Server
+from tests.server.sockets import Socket
 from tests.server.test_queue_race import check_handouts
 
 pytestmark = pytest.mark.postgres

@@ -12,15 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.conftest import (
-    Api,
-    Clients,
-    ServerFactory,
-    http_client,
-    make_project,
-    new_id,
-    read_log,
-)
+from tests.server.clients import Api, Clients, http_client, make_project, new_id, read_log
+from tests.server.servers import ServerFactory
 from tests.server.test_restart import reproject
 
 CLIENTS = 100

@@ -4,15 +4,9 @@ longer write to it; one who keeps heart-beating keeps theirs; signing out releas
 import asyncio
 import contextlib
 
-from tests.server.conftest import (
-    Clients,
-    ServerFactory,
-    Socket,
-    http_client,
-    make_project,
-    new_id,
-    tag,
-)
+from tests.server.clients import Clients, http_client, make_project, new_id, tag
+from tests.server.servers import ServerFactory
+from tests.server.sockets import Socket
 
 LEASE = 10  # seconds, the shortest lease a project may have
 

@@ -5,7 +5,9 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from tests.server.conftest import Api, Clients, Server, Socket, make_project, read_log, tag
+from tests.server.clients import Api, Clients, make_project, read_log, tag
+from tests.server.servers import Server
+from tests.server.sockets import Socket
 
 
 def check_handouts(events: list[dict[str, Any]], overlap: int) -> dict[str, list[str]]:

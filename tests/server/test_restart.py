@@ -7,16 +7,8 @@ import sqlite3
 import time
 from typing import Any
 
-from tests.server.conftest import (
-    Api,
-    Clients,
-    Server,
-    ServerFactory,
-    eventually,
-    http_client,
-    make_project,
-    tag,
-)
+from tests.server.clients import Api, Clients, eventually, http_client, make_project, tag
+from tests.server.servers import Server, ServerFactory
 
 
 def checkpoint_seq(server: Server) -> int | None:

@@ -10,16 +10,9 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from server.app import create_app
 from server.settings import Settings
-from tests.server.conftest import (
-    Api,
-    Clients,
-    Server,
-    Socket,
-    jsonl,
-    make_project,
-    password_of,
-    tag,
-)
+from tests.server.clients import Api, Clients, jsonl, make_project, tag
+from tests.server.servers import Server, password_of
+from tests.server.sockets import Socket
 
 ROLES = ("admin", "project_admin", "labeler", "reviewer", "auditor", "non_member", "anonymous")
 USER_OF = {

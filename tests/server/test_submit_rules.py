@@ -7,7 +7,7 @@ from typing import Any
 
 from PIL import Image
 
-from tests.server.conftest import Api, Clients, make_project, tag
+from tests.server.clients import Api, Clients, make_project, tag
 
 
 def png(colour: tuple[int, int, int]) -> bytes:

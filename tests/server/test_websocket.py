@@ -6,16 +6,9 @@ import contextlib
 import random
 from typing import Any
 
-from tests.server.conftest import (
-    Api,
-    Clients,
-    Server,
-    Socket,
-    make_project,
-    new_id,
-    read_log,
-    tag,
-)
+from tests.server.clients import Api, Clients, make_project, new_id, read_log, tag
+from tests.server.servers import Server
+from tests.server.sockets import Socket
 
 
 def seqs_of(socket: Socket) -> list[int]:

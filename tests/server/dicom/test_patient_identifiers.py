@@ -4,7 +4,7 @@ from typing import Any
 
 import pydicom
 
-from tests.server.conftest import Api, Clients
+from tests.server.clients import Api, Clients
 from tests.server.dicom.files import dicom_bytes, dicom_path
 
 PROJECT = "phi"
