@@ -96,7 +96,9 @@ class UserModelRegistered(Event, frozen=True, kw_only=True, tag="assist.user_mod
     """An admin's ONNX model, checked against its kind's contract and stored by hash.
 
     From now on the worker prelabels the project's items with it (scores at or above
-    `min_score`), until another is registered or it fails and is disabled.
+    `min_score`), until another is registered or it fails and is disabled. Its proposals
+    carry its `round`: the one after the project's latest (0 in logs from before rounds were
+    recorded here).
     """
 
     kind: UserModelKind
@@ -105,6 +107,7 @@ class UserModelRegistered(Event, frozen=True, kw_only=True, tag="assist.user_mod
     name: Annotated[str, Meta(max_length=200)] = ""
     size_bytes: Annotated[int, Meta(ge=0)] = 0
     min_score: Confidence = 0.5
+    round: Annotated[int, Meta(ge=0)] = 0
 
 
 class AssistantDisabled(Event, frozen=True, kw_only=True, tag="assist.assistant_disabled"):

@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 import anyio
+import msgspec
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.routing import Route
@@ -30,7 +31,7 @@ from models.user_contract import MAX_MODEL_BYTES
 from models.user_models import load_user_model
 from server.api.common import JSONResponse, authorize, caller
 from server.assist.report import assist_report
-from server.assist.rounds import USER_MODEL_KIND, AssistSettings
+from server.assist.rounds import USER_MODEL_KIND, AssistSettings, last_round
 from server.auth.principal import Principal
 from server.errors import BadRequest, Conflict, PayloadTooLarge, Unprocessable
 from server.services import Services, services
@@ -176,16 +177,22 @@ def _min_score(raw: str) -> float:
 async def _append(
     found: Services, project_id: str, event: UserModelRegistered, principal: Principal
 ) -> list[Recorded]:
-    """Appends to the assist stream, which the worker also writes: retried on a stale version."""
+    """Appends to the assist stream, which the worker also writes: retried on a stale version.
+
+    The registration takes the round after the project's latest, decided again on each try:
+    the event that made the version stale may have been a round of the worker's.
+    """
     stream = assist_stream(project_id)
-    new = NewEvent(
-        event_id=uuid.uuid4().hex,
-        event=event,
-        actor=principal.username,
-        session=principal.session_id,
-    )
+    event_id = uuid.uuid4().hex
     for _ in range(RETRIES):
-        version = found.live.project(project_id).assist_version
+        project = found.live.project(project_id)
+        version = project.assist_version
+        new = NewEvent(
+            event_id=event_id,
+            event=msgspec.structs.replace(event, round=last_round(project) + 1),
+            actor=principal.username,
+            session=principal.session_id,
+        )
         try:
             recorded = await found.store.append(stream, [new], version)
         except ConcurrencyError:

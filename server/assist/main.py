@@ -14,8 +14,9 @@ from pathlib import Path
 
 from events.postgres_store import PostgresStore
 from events.sqlite_store import SQLiteStore
+from server.assist.follower import Store
 from server.assist.rounds import AssistSettings
-from server.assist.worker import Store, Worker
+from server.assist.worker import Worker
 from server.leadership import leadership_for
 from server.media.storage import MediaStore
 

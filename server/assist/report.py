@@ -58,6 +58,7 @@ def assist_report(
             "kind": registered.kind,
             "model_hash": registered.model_hash,
             "name": registered.name,
+            "round": registered.round,
             "size_bytes": registered.size_bytes,
             "min_score": registered.min_score,
             "classes": {str(c.index): c.tag for c in registered.classes},

@@ -92,6 +92,14 @@ def unfinished_round(project: ProjectState) -> ModelTrained | None:
     return None if done else last
 
 
+def last_round(project: ProjectState) -> int:
+    """The project's latest round number (0 before any): the worker's own rounds and the
+    admins' models count up together, each registration taking the next number."""
+    own = project.models[-1].round if project.models else 0
+    user = project.user_model.round if project.user_model is not None else 0
+    return max(own, user)
+
+
 def active_user_model_hash(project: ProjectState) -> str | None:
     """The admin's model the worker should use, unless it was disabled."""
     model = project.user_model

@@ -35,8 +35,8 @@ from server.assist.items import ItemReader, ItemUnreadable
 from server.assist.rounds import proposal_key
 
 MAX_POLYGON_POINTS = 10_000
-# A user model has no rounds of its own: its proposals are told apart by their model hash.
-USER_ROUND = 1
+# The round of a model registered before registrations recorded one: what its proposals said.
+UNRECORDED_ROUND = 1
 MULTI_LABEL = frozenset({"image_multilabel", "text_multilabel"})
 
 
@@ -150,7 +150,7 @@ def _proposal(
     if not (tags or boxes or polygons or spans):
         return None
     return PrelabelProposed(
-        round=USER_ROUND,
+        round=job.registration.round or UNRECORDED_ROUND,
         model_hash=job.registration.model_hash,
         confidence=_score(confidence),
         tags=tags or [],

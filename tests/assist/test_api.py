@@ -18,7 +18,7 @@ import pytest
 from onnx import TensorProto, helper
 from PIL import Image
 
-from events.assist import AssistantDisabled, PrelabelProposed, UserModelRegistered
+from events.assist import AssistantDisabled, ModelTrained, PrelabelProposed, UserModelRegistered
 from events.sqlite_store import SQLiteStore
 from server.app import create_app
 from server.assist.worker import Worker
@@ -27,7 +27,7 @@ from server.media.storage import MediaStore
 from server.services import Services
 from server.settings import Settings
 from tests.assist.conftest import SETTINGS, Lab, digit_pngs
-from tests.models.tiny_models import const, finish, image_input, object_detector
+from tests.models.tiny_models import const, finish, image_classifier, image_input, object_detector
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -109,6 +109,26 @@ def _crashing_detector() -> bytes:
         const("c", np.zeros(16, np.int64)),
     ]
     return finish(nodes, [image_input([1, 3, "H", "W"])], outs, inits)
+
+
+def _crashing_classifier() -> bytes:
+    """Meets the image classifier contract on paper; its Reshape fails on every 8 × 8 image."""
+    nodes = [
+        helper.make_node("Reshape", ["image", "shape"], ["z"]),
+        helper.make_node("Softmax", ["z"], ["probabilities"], axis=-1),
+    ]
+    out = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 3])
+    inits = [const("shape", np.array([5, 3], np.int64))]
+    return finish(nodes, [image_input(["N", 3, 8, 8])], [out], inits)
+
+
+async def _proposal_rounds(web: Web, model_hash: str) -> set[int]:
+    found = set()
+    for recorded in await web.lab.events(PrelabelProposed):
+        assert isinstance(recorded.event, PrelabelProposed)
+        if recorded.event.model_hash == model_hash:
+            found.add(recorded.event.round)
+    return found
 
 
 async def _boxes_project(web: Web) -> None:
@@ -255,3 +275,41 @@ async def test_the_report_shows_rounds_and_the_precision_labelers_realized(web: 
     assert report["prelabels"]["accepted"] == 2
     assert report["prelabels"]["corrected"] == 1
     assert report["prelabels"]["open"] == first["proposed"] - 3
+
+
+async def test_an_admins_models_take_the_next_rounds_and_the_workers_rounds_count_on(
+    web: Web,
+) -> None:
+    data = digit_pngs(120)
+    ids = [item for item, _, _ in data]
+    await web.lab.create("image_multiclass", DIGITS)
+    await web.lab.images(data)
+    await web.lab.label_truly(ids[:50])
+    await web.settled()
+    assert [r["round"] for r in (await web.report())["rounds"]] == [1]
+
+    # Grey digits give every class the same score: 1/3 each here, 1/2 each below.
+    first = await web.upload(
+        image_classifier(), tag_map='{"0": "0", "1": "1", "2": "2"}', min_score="0.3"
+    )
+    assert first.status_code == 201, first.text
+    await web.settled()
+    assert await _proposal_rounds(web, first.json()["model_hash"]) == {2}
+    second = await web.upload(
+        image_classifier(n_classes=2), tag_map='{"0": "5", "1": "6"}', min_score="0.3"
+    )
+    assert second.status_code == 201, second.text
+    await web.settled()
+    assert await _proposal_rounds(web, second.json()["model_hash"]) == {3}
+    assert (await web.report())["user_model"]["round"] == 3
+
+    crashing = await web.upload(_crashing_classifier(), tag_map='{"0": "7"}')
+    assert crashing.status_code == 201, crashing.text
+    await web.settled()
+    assert (await web.report())["user_model"]["active"] is False
+    await web.lab.label_truly(ids[50:63])
+    await web.settled()
+    registered = [r.event for r in await web.lab.events(UserModelRegistered)]
+    assert [e.round for e in registered] == [2, 3, 4]  # type: ignore[union-attr]
+    trained = [r.event for r in await web.lab.events(ModelTrained)]
+    assert [(m.round, m.labels_used) for m in trained] == [(1, 50), (5, 63)]  # type: ignore[union-attr]

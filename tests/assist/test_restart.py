@@ -15,8 +15,10 @@ import pytest
 from events.annotation import TagApplied
 from events.assist import ItemsClustered, ModelTrained, PrelabelProposed
 from events.sqlite_store import SQLiteStore
+from server.assist.follower import CHECKPOINT
+from server.assist.publisher import Publisher
 from server.assist.rounds import AssistSettings
-from server.assist.worker import CHECKPOINT, Worker
+from server.assist.worker import Worker
 from server.media.storage import MediaStore
 from tests.assist.conftest import SETTINGS, Lab, digit_pngs
 
@@ -58,10 +60,10 @@ class Interrupted(Exception):
     pass
 
 
-class StopsAfterTheRound(Worker):
+class StopsAfterTheRound(Publisher):
     """Appends ModelTrained, then dies before its proposals and clusters (a crash)."""
 
-    async def _propose(self, project_id: str, proposals: object) -> None:
+    async def propose(self, project_id: str, proposals: object) -> None:
         raise Interrupted
 
 
@@ -69,7 +71,8 @@ async def test_an_interrupted_round_is_finished_once_with_the_model_it_stored(
     lab: Lab, store: SQLiteStore, media: MediaStore
 ) -> None:
     await _digits(lab, 300, 250)
-    crashing = StopsAfterTheRound(store, media, SETTINGS)
+    crashing = Worker(store, media, SETTINGS)
+    crashing.publisher = StopsAfterTheRound(crashing.follower, media)
     await crashing.start()
     with pytest.raises(Interrupted):
         await crashing.step()
@@ -93,7 +96,7 @@ async def test_an_interrupted_round_is_finished_once_with_the_model_it_stored(
     # Appending the round's proposals again (a retry after a crash) writes nothing.
     seq = await store.last_seq()
     again = [(r.stream.removeprefix("item-p-"), r.event) for r in proposals]
-    await finishing._propose("p", again)  # type: ignore[arg-type]
+    await finishing.publisher.propose("p", again)  # type: ignore[arg-type]
     assert await store.last_seq() == seq
     await finishing.stop()
 
