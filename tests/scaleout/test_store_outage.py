@@ -1,0 +1,96 @@
+"""The HTTP answer when PostgreSQL cannot take an append: a real uvicorn process on a real
+PostgreSQL whose writer connection is cut (twice: one cut is tried again) while it waits for
+the append lock. The labeler gets a 503 in the API's error shape, nothing is written, and the
+same request sent again is written once."""
+
+import asyncio
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from events.postgres_appends import begin_append_sql
+from events.postgres_schema import lock_key
+from server.auth.postgres_users import PostgresUserStore
+from tests.pg import database_dsn
+from tests.server.auth.conftest import LIGHT
+from tests.server.clients import Clients, http_client, make_project, tag
+from tests.server.servers import Server
+
+pytestmark = pytest.mark.postgres
+
+TIMEOUT = 10
+
+
+async def seed_tokens(dsn: str) -> dict[str, list[str]]:
+    users = await PostgresUserStore.open(dsn, hasher=LIGHT)
+    try:
+        tokens: dict[str, list[str]] = {}
+        for name, admin in {"admin": True, "ann": False}.items():
+            await users.add_user(name, f"{name}-test-password", is_admin=admin)
+            tokens[name] = [(await users.create_token(name, "t"))[1]]
+        return tokens
+    finally:
+        await users.close()
+
+
+async def test_an_append_the_database_cannot_take_is_answered_503_and_can_be_sent_again(
+    tmp_path: Path,
+) -> None:
+    dsn = await database_dsn("store_outage_http")
+    tokens = await seed_tokens(dsn)
+    server = Server(tmp_path / "a", {"DATABASE_URL": dsn, "ANNOLOG_MEDIA_DIR": str(tmp_path)})
+    server.root.mkdir()
+    await server.astart()
+    held, watcher = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        async with http_client(server) as http:
+            clients = Clients(http, tokens)
+            await make_project(clients("admin"), "out", items=2, members={"ann": "labeler"})
+            ann = clients("ann")
+            item = (await ann.page("out"))["items"][0]
+            path = f"/api/projects/out/items/{item}/events"
+            body = {"events": [{"event_id": "sent-twice", "event": tag("a")}]}
+
+            await held.execute(begin_append_sql(await lock_key(held, "append")))
+            sent = asyncio.create_task(ann.request("POST", path, json=body))
+            for _ in range(2):
+                await cut_writer_waiting_for_the_lock(watcher)
+            answer = await sent
+            await held.execute("ROLLBACK")
+
+            assert answer.status_code == 503, answer.text
+            error = answer.json()["error"]
+            assert error["code"] == "unavailable"
+            assert error["message"].startswith("the event store is unavailable (PostgreSQL: ")
+            assert "retried with the same event ids is recognised" in error["message"]
+            assert await copies(watcher, "sent-twice") == 0
+
+            written = await ann.post(path, body)
+            assert [r["event_id"] for r in written["recorded"]] == ["sent-twice"]
+            assert await ann.post(path, body) == written  # a third time: the original answer
+            assert await copies(watcher, "sent-twice") == 1
+    finally:
+        await held.close()
+        await watcher.close()
+        await server.astop()
+    server.assert_clean_log()
+
+
+async def cut_writer_waiting_for_the_lock(conn: asyncpg.Connection) -> None:
+    """Cuts the server's writer connection once it waits for the append lock."""
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            cut = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = 'annolog-writer' AND wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            )
+            if cut:
+                return
+            await asyncio.sleep(0.02)
+
+
+async def copies(conn: asyncpg.Connection, event_id: str) -> int:
+    count: int = await conn.fetchval("SELECT count(*) FROM events WHERE event_id = $1", event_id)
+    return count
