@@ -16,7 +16,7 @@ export function draftFromJson(json) {
   if (!json) return draft;
   draft.tags = [...(json.tags || [])];
   for (const r of Object.values(json.regions || {})) draft.regions.set(r.region_id, normRegion(r));
-  draft.strokes = (json.strokes || []).map((s) => ({ ...s, points: s.points.map((p) => [p[0], p[1]]) }));
+  draft.strokes = (json.strokes || []).map((s) => ({ ...s, frame: s.frame ?? 0, points: s.points.map((p) => [p[0], p[1]]) }));
   for (const s of Object.values(json.spans || {})) draft.spans.set(s.span_id, { ...s });
   draft.prelabel = json.prelabel ?? null;
   return draft;
@@ -26,6 +26,7 @@ function normRegion(r) {
   return {
     region_id: r.region_id, kind: r.kind, tag: r.tag ?? null, x: r.x ?? 0, y: r.y ?? 0,
     w: r.w ?? 0, h: r.h ?? 0, points: (r.points || []).map((p) => [p[0], p[1]]), locked: !!r.locked,
+    frame: r.frame ?? 0,
   };
 }
 
@@ -66,7 +67,7 @@ const HANDLERS = {
     if (r) Object.assign(r, { x: e.x, y: e.y, w: e.w, h: e.h });
   },
   "annotation.polygon_drawn": (d, e) => {
-    d.regions.set(e.region_id, normRegion({ region_id: e.region_id, kind: "polygon", tag: e.tag, points: e.points }));
+    d.regions.set(e.region_id, normRegion({ region_id: e.region_id, kind: "polygon", tag: e.tag, points: e.points, frame: e.frame }));
   },
   "annotation.polygon_point_added": (d, e) => {
     const r = polygonOf(d, e.region_id);
@@ -97,10 +98,10 @@ const HANDLERS = {
     if (r) r.locked = e.locked;
   },
   "annotation.brush_painted": (d, e) => {
-    d.strokes.push({ stroke_id: e.stroke_id, tag: e.tag, radius: e.radius, points: e.points });
+    d.strokes.push({ stroke_id: e.stroke_id, tag: e.tag, radius: e.radius, points: e.points, frame: e.frame ?? 0 });
   },
   "annotation.brush_erased": (d, e) => {
-    d.strokes.push({ stroke_id: e.stroke_id, tag: null, radius: e.radius, points: e.points });
+    d.strokes.push({ stroke_id: e.stroke_id, tag: null, radius: e.radius, points: e.points, frame: e.frame ?? 0 });
   },
   "annotation.span_tagged": (d, e) => {
     d.spans.set(e.span_id, { span_id: e.span_id, tag: e.tag, start: e.start, end: e.end });
@@ -116,6 +117,29 @@ const HANDLERS = {
 
 export const isDrawingGesture = (type) => type in HANDLERS;
 
+/** The gestures that make something on one frame of the item (they carry `frame`). */
+export const FRAMED = new Set(["annotation.box_drawn", "annotation.polygon_drawn", "annotation.brush_painted", "annotation.brush_erased"]);
+
+/** The part of a draft on `frame` of a multi-frame item (a single-frame item has frame 0 only):
+ * its regions and strokes; `elsewhere` counts the regions on other frames. */
+export function draftOnFrame(draft, frame) {
+  const regions = new Map();
+  let elsewhere = 0;
+  for (const [id, r] of draft.regions) {
+    if ((r.frame ?? 0) === frame) regions.set(id, r);
+    else elsewhere += 1;
+  }
+  const strokes = draft.strokes.filter((s) => (s.frame ?? 0) === frame);
+  return { ...draft, regions, strokes, elsewhere };
+}
+
+/** The frames a draft draws on, in order. */
+export function draftFrames(draft) {
+  const frames = new Set([...draft.regions.values()].map((r) => r.frame ?? 0));
+  for (const s of draft.strokes) frames.add(s.frame ?? 0);
+  return [...frames].sort((a, b) => a - b);
+}
+
 /** Applies one drawing gesture to a draft in place; returns whether it was one. */
 export function applyGesture(draft, event, multiLabel) {
   const handler = HANDLERS[event.type];
@@ -124,7 +148,7 @@ export function applyGesture(draft, event, multiLabel) {
   return true;
 }
 
-/** The draft made by a proposal (assist.prelabel_proposed), as the server builds it. */
+/** The draft made by a proposal (assist.prelabel_proposed), as the server builds it (frame 0). */
 export function draftFromProposal(proposalId, p, multiLabel) {
   const d = emptyDraft();
   d.tags = multiLabel ? [...new Set(p.tags || [])] : (p.tags || []).slice(0, 1);

@@ -91,15 +91,18 @@ export function tagValues(tags) {
   return values;
 }
 
-/** A draft's mask as the server makes it: strokes in order, then tagged polygons on top. */
-export function draftMask(draft, width, height, values, { polygons = true } = {}) {
+/** A draft's mask of one frame as the server makes it: that frame's strokes in order, then
+ * its tagged polygons on top. */
+export function draftMask(draft, width, height, values, { polygons = true, frame = 0 } = {}) {
   const mask = newMask(width, height);
   for (const stroke of draft.strokes) {
+    if ((stroke.frame ?? 0) !== frame) continue;
     const value = stroke.tag == null ? 0 : values.get(stroke.tag) ?? 0;
     paintStroke(mask, width, height, stroke.points, stroke.radius, value);
   }
   if (polygons) {
     for (const region of draft.regions.values()) {
+      if ((region.frame ?? 0) !== frame) continue;
       if (region.kind === "polygon" && region.tag != null && values.has(region.tag)) {
         fillPolygon(mask, width, height, region.points, values.get(region.tag));
       }

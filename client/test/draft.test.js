@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as d from "../js/draft.js";
+import { draftMask } from "../js/raster.js";
 
 const ev = (type, fields = {}) => ({ type: `annotation.${type}`, ...fields });
 
@@ -84,4 +85,33 @@ test("drafts from the server's JSON keep order and types", () => {
   const copy = d.cloneDraft(draft);
   copy.regions.get("r2").x = 99;
   assert.equal(draft.regions.get("r2").x, 1);
+});
+
+test("regions and strokes keep their frame; a frame's part of the draft and its mask", () => {
+  const fold = new d.ItemFold(false);
+  fold.apply("1", ev("box_drawn", { region_id: "a", tag: "cat", x: 0, y: 0, w: 1, h: 1 }), "ann");
+  fold.apply("2", ev("box_drawn", { region_id: "b", tag: "cat", x: 1, y: 1, w: 1, h: 1, frame: 6 }), "ann");
+  fold.apply("3", ev("polygon_drawn", { region_id: "p", tag: "dog", points: [[0, 2], [2, 2], [2, 4], [0, 4]], frame: 6 }), "ann");
+  fold.apply("4", ev("brush_painted", { stroke_id: "s", tag: "cat", radius: 0.5, points: [[0.5, 0.5]] }), "ann");
+  fold.apply("5", ev("brush_painted", { stroke_id: "t", tag: "cat", radius: 0.5, points: [[2.5, 0.5]], frame: 6 }), "ann");
+  fold.apply("6", ev("brush_erased", { stroke_id: "u", radius: 0.5, points: [[0.5, 0.5]], frame: 6 }), "ann");
+  const draft = fold.draftOf("ann");
+  assert.deepEqual(d.draftFrames(draft), [0, 6]);
+  const zero = d.draftOnFrame(draft, 0);
+  assert.deepEqual([...zero.regions.keys()], ["a"]);
+  assert.deepEqual(zero.strokes.map((s) => s.stroke_id), ["s"]);
+  assert.equal(zero.elsewhere, 2);
+  const six = d.draftOnFrame(draft, 6);
+  assert.deepEqual([...six.regions.keys()], ["b", "p"]);
+  assert.deepEqual(six.strokes.map((s) => s.stroke_id), ["t", "u"]);
+  assert.equal(six.elsewhere, 1);
+  assert.equal(d.draftOnFrame(draft, 3).regions.size, 0);
+  const values = new Map([["cat", 1], ["dog", 2]]);
+  assert.deepEqual([...draftMask(draft, 4, 4, values)], [1, 0, 0, 0, ...Array(12).fill(0)]);
+  assert.deepEqual([...draftMask(draft, 4, 4, values, { frame: 6 })], [0, 0, 1, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2, 2, 0, 0]);
+  // The server's JSON of a draft written before frames has none: frame 0.
+  const old = d.draftFromJson({ regions: { a: { region_id: "a", kind: "box", x: 0, y: 0, w: 1, h: 1 } }, strokes: [{ stroke_id: "s", tag: null, radius: 1, points: [[1, 1]] }] });
+  assert.equal(old.regions.get("a").frame, 0);
+  assert.equal(old.strokes[0].frame, 0);
+  assert.equal(d.draftOnFrame(old, 0).regions.size, 1);
 });

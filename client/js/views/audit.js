@@ -3,7 +3,7 @@
 import { api, projectPath, itemPath } from "../api.js";
 import { h, mount, swatch, inkOn, when } from "../dom.js";
 import { notify } from "../app.js";
-import { ItemFold, MULTI_LABEL, REGION_TYPES } from "../draft.js";
+import { ItemFold, MULTI_LABEL, REGION_TYPES, draftOnFrame } from "../draft.js";
 import { fitView, zoomAt } from "../geometry.js";
 import { drawScene, MaskLayer } from "./paint.js";
 import { DicomSource } from "./dicom.js";
@@ -94,7 +94,8 @@ async function itemReplay(projectId, itemId, project, colour) {
       li.classList.toggle("current", i === at - 1);
     });
     timeline.querySelector("li.current")?.scrollIntoView({ block: "nearest" });
-    if (stage) stage.show(draft);
+    // A gesture on another frame of a multi-frame item takes the stage to that frame.
+    if (stage) stage.show(draft, at ? events[at - 1].event.frame : undefined);
     else mount(textView, textReplay(info, draft, colour, `${itemPath(projectId, itemId)}/media${info.kind === "dicom" ? "?view=png" : ""}`));
   }
 
@@ -132,7 +133,8 @@ async function itemReplay(projectId, itemId, project, colour) {
 
 function describe(e) {
   const t = e.type.replace(/^annotation\.|^assist\./, "").replaceAll("_", " ");
-  const tag = e.tag ? ` "${e.tag}"` : "";
+  // Frames are shown counting from 1, as the frame pager does.
+  const tag = (e.tag ? ` "${e.tag}"` : "") + (e.frame ? ` on frame ${e.frame + 1}` : "");
   if (e.points) return `${t}${tag} (${e.points.length} points)`;
   if (e.w != null) return `${t}${tag} ${Math.round(e.w)}×${Math.round(e.h)} at ${Math.round(e.x)},${Math.round(e.y)}`;
   if (e.start != null) return `${t}${tag} [${e.start}, ${e.end})`;
@@ -154,7 +156,7 @@ function textReplay(info, draft, colour, url) {
     h("p", { class: "muted small" }, [...draft.tags, ...[...draft.spans.values()].map((s) => s.tag)].length ? "" : "Empty draft at this moment."));
 }
 
-/** A read-only canvas for an image or DICOM item with a draft drawn on it. */
+/** A read-only canvas for an image or DICOM item with a draft drawn on it, one frame at a time. */
 class Stage {
   constructor(projectId, itemId, info, project, colour) {
     this.url = `${itemPath(projectId, itemId)}/media`;
@@ -163,7 +165,8 @@ class Stage {
     this.mask = project.project_type === "semantic_segmentation" ? new MaskLayer(info.width, info.height, project.tags) : null;
     this.canvas = h("canvas", { class: "stage", "aria-label": "Item as of the chosen event" });
     this.ctx = this.canvas.getContext("2d");
-    this.el = h("div", { class: "stage-wrap" }, this.canvas);
+    this.frames = h("span", { class: "frames" });
+    this.el = h("div", { class: "stage-wrap" }, this.canvas, this.frames);
     this.dpr = window.devicePixelRatio || 1;
     this.draft = null;
     this.canvas.addEventListener("wheel", (e) => { e.preventDefault(); this.view = zoomAt(this.view, e.deltaY < 0 ? 1.15 : 1 / 1.15, e.offsetX, e.offsetY); this.draw(); }, { passive: false });
@@ -176,6 +179,8 @@ class Stage {
         const d = new DicomSource(this.url);
         await d.load();
         this.base = d.canvas;
+        this.dicom = d;
+        this.renderFrames();
       } else {
         const img = new Image();
         img.src = this.url;
@@ -200,17 +205,42 @@ class Stage {
     this.draw();
   }
 
-  show(draft) {
+  frameNow() { return this.dicom?.frame ?? 0; }
+
+  renderFrames() {
+    const d = this.dicom;
+    if (!d || d.frames < 2) return;
+    mount(this.frames,
+      h("button", { class: "ghost", "aria-label": "Previous frame", onclick: () => this.toFrame((d.frame + d.frames - 1) % d.frames) }, "‹"),
+      h("span", { class: "mono", "aria-label": "Frame" }, `frame ${d.frame + 1} / ${d.frames}`),
+      h("button", { class: "ghost", "aria-label": "Next frame", onclick: () => this.toFrame((d.frame + 1) % d.frames) }, "›"));
+  }
+
+  async toFrame(frame) {
+    if (!this.dicom || frame === this.dicom.frame || frame >= this.dicom.frames) return;
+    await this.dicom.loadFrame(frame);
+    this.renderFrames();
+    this.show(this.draft);
+  }
+
+  show(draft, frame) {
+    if (frame != null && this.dicom && frame !== this.dicom.frame) {
+      this.draft = draft;
+      this.toFrame(frame);
+      return;
+    }
     this.draft = draft;
-    this.canvas.dataset.regions = String(draft ? draft.regions.size : 0);
-    this.canvas.dataset.strokes = String(draft ? draft.strokes.length : 0);
-    if (this.mask) this.mask.rebuild(draft ? draft.strokes : []);
+    const shown = draft ? draftOnFrame(draft, this.frameNow()) : null;
+    this.canvas.dataset.frame = String(this.frameNow());
+    this.canvas.dataset.regions = String(shown ? shown.regions.size : 0);
+    this.canvas.dataset.strokes = String(shown ? shown.strokes.length : 0);
+    if (this.mask) this.mask.rebuild(shown ? shown.strokes : []);
     this.draw();
   }
 
   draw() {
     if (!this.view) return;
-    const d = this.draft;
+    const d = this.draft ? draftOnFrame(this.draft, this.frameNow()) : null;
     drawScene(this.ctx, this.dpr, this.view, {
       base: this.base, width: this.info.width, height: this.info.height, mask: this.mask,
       regions: d ? [...d.regions.values()] : [], others: [], selected: null, preview: null,

@@ -6,7 +6,7 @@ import { notify, confirmDialog } from "../app.js";
 import { drawScene, MaskLayer } from "./paint.js";
 import { DicomSource } from "./dicom.js";
 import { pointerDown, pointerMove, pointerUp, closePolygon, lockedNotice } from "./tools.js";
-import { draftFromProposal } from "../draft.js";
+import { draftFromProposal, draftOnFrame, FRAMED } from "../draft.js";
 
 const TOOLS = {
   rect: ["Rectangle", "R"], template: ["Template box", "T"], move: ["Move / resize", "M"],
@@ -58,8 +58,12 @@ class Editor {
   get item() { return this.s.page.items[this.index]; }
   get info() { return this.s.items.get(this.item); }
   draft() { return this.s.mine.get(this.item); }
+  /** The frame on screen: a multi-frame DICOM item's regions and strokes are each on one. */
+  frameNow() { return this.dicom?.frame ?? 0; }
+  /** What of the draft is on the frame on screen: what is drawn, hit and listed. */
+  shown() { return draftOnFrame(this.draft(), this.frameNow()); }
   radius() { return this.brushSize / 2; }
-  selectedRegion() { return this.selected ? this.draft().regions.get(this.selected) ?? null : null; }
+  selectedRegion() { return this.selected ? this.shown().regions.get(this.selected) ?? null : null; }
 
   mounted() {
     this.resizer.observe(this.wrap);
@@ -76,7 +80,7 @@ class Editor {
     this.base = null;
     this.dicom = null;
     this.mask = this.s.type === "semantic_segmentation" ? new MaskLayer(info.width, info.height, this.s.tags) : null;
-    this.mask?.rebuild(this.draft().strokes);
+    this.mask?.rebuild(this.shown().strokes);
     this.renderChrome();
     try {
       if (info.kind === "dicom") {
@@ -94,6 +98,7 @@ class Editor {
     }
     this.fit();
     this.renderChrome();
+    this.canvas.dataset.frame = String(this.frameNow());
     this.canvas.dataset.ready = "true";
   }
 
@@ -130,8 +135,9 @@ class Editor {
 
   scene() {
     const regions = [];
-    for (const r of this.draft().regions.values()) regions.push(this.ghost && this.ghost.region_id === r.region_id ? this.ghost : r);
-    const others = [...(this.s.others.get(this.item) || new Map())].map(([who, draft]) => ({ who, draft }));
+    const frame = this.frameNow();
+    for (const r of this.shown().regions.values()) regions.push(this.ghost && this.ghost.region_id === r.region_id ? this.ghost : r);
+    const others = [...(this.s.others.get(this.item) || new Map())].map(([who, draft]) => ({ who, draft: draftOnFrame(draft, frame) }));
     return {
       base: this.base, width: this.info.width, height: this.info.height, mask: this.mask, regions, others,
       selected: this.selected, preview: this.preview, colour: (t) => this.s.colour(t), ink: (t) => (t ? inkOn(this.s.colour(t)) : "#fff"),
@@ -160,6 +166,7 @@ class Editor {
   // Gestures.
 
   emit(event, { maskDone = false } = {}) {
+    if (FRAMED.has(event.type)) event = { ...event, frame: this.frameNow() };
     this.s.gesture(this.item, [event]);
     if (this.mask && !maskDone && event.type.startsWith("annotation.brush")) this.mask.stroke(event.points, event.radius, event.tag ?? null);
   }
@@ -187,7 +194,7 @@ class Editor {
 
   toggleLock() {
     const sel = this.selectedRegion();
-    const regions = sel ? [sel] : [...this.draft().regions.values()];
+    const regions = sel ? [sel] : [...this.shown().regions.values()];
     if (!regions.length) return;
     const lock = sel ? !sel.locked : regions.some((r) => !r.locked);
     const events = regions.filter((r) => r.locked !== lock).map((r) => ({ type: "annotation.region_lock_toggled", region_id: r.region_id, locked: lock }));
@@ -206,7 +213,10 @@ class Editor {
   async deleteAll() {
     const unlocked = [...this.draft().regions.values()].filter((r) => !r.locked);
     if (!unlocked.length) { notify("There are no unlocked regions to delete.", "info"); return; }
-    if (!(await confirmDialog("Delete all regions?", `${unlocked.length} unlocked region(s) will be deleted; locked ones stay. Undo brings them back.`, "Delete all"))) return;
+    // The gesture deletes every unlocked region of the item, so say so when some are on frames not shown.
+    const away = unlocked.filter((r) => (r.frame ?? 0) !== this.frameNow()).length;
+    const where = away ? `, ${away} of them on other frames` : "";
+    if (!(await confirmDialog("Delete all regions?", `${unlocked.length} unlocked region(s) will be deleted${where}; locked ones stay. Undo brings them back.`, "Delete all"))) return;
     this.emit({ type: "annotation.all_regions_deleted" });
     this.select(null);
   }
@@ -215,8 +225,8 @@ class Editor {
 
   changed(item, { reload } = {}) {
     if (item !== this.item) return;
-    if (this.selected && !this.draft().regions.has(this.selected)) this.selected = null;
-    if (reload && this.mask) this.mask.rebuild(this.draft().strokes);
+    if (this.selected && !this.shown().regions.has(this.selected)) this.selected = null;
+    if (reload && this.mask) this.mask.rebuild(this.shown().strokes);
     this.renderSide();
     this.redraw();
   }
@@ -280,7 +290,14 @@ class Editor {
     if (!d || d.frames < 2) return false;
     const next = (d.frame + step + d.frames) % d.frames;
     await d.loadFrame(next);
+    // What was being drawn or selected belongs to the frame left behind.
+    this.polygon = [];
+    this.preview = null;
+    if (this.selected && !this.shown().regions.has(this.selected)) this.selected = null;
+    this.mask?.rebuild(this.shown().strokes);
+    this.canvas.dataset.frame = String(next);
     this.renderChrome();
+    this.s.renderTags();
     this.redraw();
     return true;
   }
@@ -325,10 +342,11 @@ class Editor {
   }
 
   renderSide() {
-    const draft = this.draft();
+    const draft = this.shown();
     const items = this.s.page.items;
     const proposal = this.suggestion();
     const regions = [...draft.regions.values()];
+    const away = draft.elsewhere;
     mount(this.side,
       items.length > 1 ? h("div", { class: "pager" },
         h("button", { class: "ghost", disabled: this.index === 0, onclick: () => this.go(-1) }, "‹ Prev"),
@@ -347,6 +365,7 @@ class Editor {
           swatch(r.tag ? this.s.colour(r.tag) : "#999"), `${r.tag ?? "untagged"} · ${r.kind}`),
         h("button", { class: ["ghost", "small", "lock", r.locked && "on"], title: r.locked ? "Unlock (L)" : "Lock (L)", "aria-label": `${r.locked ? "Unlock" : "Lock"} ${r.tag ?? "region"}`, onclick: () => this.s.gesture(this.item, [{ type: "annotation.region_lock_toggled", region_id: r.region_id, locked: !r.locked }]) }, r.locked ? "locked" : "lock"),
         h("button", { class: "ghost icon", title: "Delete", "aria-label": `Delete ${r.tag ?? "region"}`, onclick: () => { if (r.locked) lockedNotice(); else { this.emit({ type: "annotation.region_deleted", region_id: r.region_id }); this.select(null); } } }, "✕")))),
+      away ? h("p", { class: "muted small", "aria-label": "Regions on other frames" }, `${away} region${away === 1 ? "" : "s"} on other frames`) : null,
       this.mask ? h("p", { class: "muted small" }, `${draft.strokes.length} brush stroke${draft.strokes.length === 1 ? "" : "s"}; polygons join the mask on submit.`) : null,
       h("p", { class: "muted small hint" }, "Wheel zooms, Space+drag or middle-drag pans.", this.dicom?.window ? " Right-drag (or W) sets window/level." : ""));
   }

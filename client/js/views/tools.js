@@ -25,7 +25,7 @@ export function pointerDown(ed, e) {
     return;
   }
   if (e.button !== 0) return;
-  const regions = [...ed.draft().regions.values()];
+  const regions = [...ed.shown().regions.values()];
   const selected = ed.selectedRegion();
   switch (ed.tool) {
     case "rect":
@@ -153,7 +153,7 @@ export function pointerUp(ed, e) {
         const drawn = emitBox(ed, box);
         if (drawn) ed.rememberBox(drawn);
       } else {
-        const r = g.regionAt(d.p, [...ed.draft().regions.values()], 7 / ed.view.scale);
+        const r = g.regionAt(d.p, [...ed.shown().regions.values()], 7 / ed.view.scale);
         ed.select(r ? r.region_id : null);
       }
       break;
