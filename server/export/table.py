@@ -6,7 +6,9 @@
 tag name may hold any separator. `labelers` are joined by `;` (user names cannot hold it).
 `time` is when the label was submitted, UTC ISO-8601. With overlap=majority an item has one
 row naming every labeler who voted; with overlap=all each labeler has a row. UTF-8, no BOM,
-RFC 4180 quoting, CRLF line ends as the csv module writes them.
+RFC 4180 quoting, CRLF line ends as the csv module writes them. A cell that a spreadsheet
+would run as a formula gets a leading `'` (`server/export/formula_cells.py`); the columns hold
+no numbers of their own, and a name or text that is a plain number is written as it is.
 """
 
 import csv
@@ -15,6 +17,7 @@ import io
 import msgspec
 
 from server.export.base import Writer
+from server.export.formula_cells import neutralize
 from server.export.model import ExportItem, ExportProject
 from server.export.naming import iso_time
 from server.export.sink import Sink
@@ -49,4 +52,4 @@ class CsvWriter(Writer):
             else:
                 row.append(tags[0] if tags else "")
             row += [";".join(label.labelers), label.status, iso_time(label.at) or ""]
-            self._row(row, out)
+            self._row([neutralize(cell) for cell in row], out)

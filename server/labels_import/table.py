@@ -3,6 +3,7 @@
 The item is named by an `item_id`, `file` (or `file_name`, `image`) or `text` column; the
 tag by `tag` or `label`, or several by `tags` / `labels` (a JSON array, else `;`-separated).
 Rows whose `status` is not `submitted` are skipped. Line numbers count the header as line 1.
+A cell that an export quoted against spreadsheet formulas (`'=…`) is read without its quote.
 """
 
 import csv
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 
 import msgspec
 
+from server.export.formula_cells import restore
 from server.labels_import.context import Context
 from server.labels_import.records import Fault, Parsed, Problem, Record, Skipped
 
@@ -47,7 +49,8 @@ def parse(data: bytes, context: Context) -> Iterator[Parsed]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     line = reader.line_num
     try:
-        for row in reader:
+        for cells in reader:
+            row = {k: restore(v) if isinstance(v, str) else v for k, v in cells.items()}
             where = f"line {line + 1}"
             line = reader.line_num
             try:
