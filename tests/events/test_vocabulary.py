@@ -57,14 +57,15 @@ from events.codec import (
     encode,
     encode_json,
 )
-from events.errors import PayloadError
 from events.envelope import Recorded
+from events.errors import PayloadError
 from events.project import (
     ImportedItem,
     InstructionsUpdated,
     ItemsImported,
     MemberAdded,
     MemberRemoved,
+    PatientIdentifiersShown,
     ProjectCreated,
     TagAdded,
     TagsDefined,
@@ -257,6 +258,8 @@ EVENTS: list[tuple[str, AnyEvent]] = [
             error="object_detector model failed: output 'boxes' has shape (3, 5)",
         ),
     ),
+    # New types go last: a fixture's seq is its place in this list.
+    ("project-demo", PatientIdentifiersShown(shown=True)),
 ]
 
 
