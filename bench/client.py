@@ -16,10 +16,7 @@ Starts `annolog demo` in a temp dir, then measures in a real page:
 
 import argparse
 import io
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,19 +29,12 @@ import pydicom
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
-CHROMIUM = next(
-    (p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if Path(p).exists()), None
-)
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+# The Chromium and demo server setup is scripts/chromium.py, shared with the screenshots script
+# and the browser tests; `python bench/client.py` puts only bench/ on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from chromium import CHROMIUM, NOT_INSTALLED, VIEWPORT, demo_server, launch_options
+
 CT_FILE = "693_UNCI.dcm"  # CT, 512×512, signed, from pydicom-data
-START = "import sys; from server.cli import main; sys.exit(main())"
 
 
 def ct_slice() -> tuple[str, bytes]:
@@ -55,13 +45,6 @@ def ct_slice() -> tuple[str, bytes]:
         if (directory / CT_FILE).is_file():
             return CT_FILE, (directory / CT_FILE).read_bytes()
     raise SystemExit(f"{CT_FILE} not found: pip install pydicom-data")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Api:
@@ -226,34 +209,9 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=100)
     args = parser.parse_args()
     if CHROMIUM is None:
-        raise SystemExit("Debian's chromium is not installed (apt-get install chromium)")
+        raise SystemExit(NOT_INSTALLED)
     root = Path(tempfile.mkdtemp(prefix="annolog-bench-client-"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "ANNOLOG_DATABASE": str(root / "bench.db"),
-        "ANNOLOG_MEDIA_DIR": str(root / "media"),
-    }
-    log = (root / "server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-c", START, "demo", "--port", str(port)],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/api/session", timeout=1).status_code == 401:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit((root / "server.log").read_text()[-2000:])
-            time.sleep(0.2)
+    with demo_server(root) as base:
         admin, ann = Api(base, "admin"), Api(base, "ann")
         scene = io.BytesIO()
         Image.new("RGB", (1280, 960), (200, 205, 210)).save(scene, format="PNG")
@@ -263,8 +221,8 @@ def main() -> int:
         ann.client.delete("/api/session", headers=ann.headers).raise_for_status()
         make_project(admin, "bench_ct", [ct_slice()])
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 1360, "height": 860})
+            browser = p.chromium.launch(**launch_options())
+            page = browser.new_page(viewport=VIEWPORT)
             sign_in(page, base)
             open_item(page, base, "bench_boxes")
             shown = page.evaluate("() => window.annolog.view.view.draft().regions.size")
@@ -276,10 +234,6 @@ def main() -> int:
             direct = page.evaluate(WINDOW_FRAMES, [args.frames, True])
             dragged, moves = real_drag(page)
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
     print(f"Chromium {CHROMIUM}, software rendering (--disable-gpu), medians of {args.frames}")
     print(f"regions: redraw of {shown} boxes         {batched:7.2f} ms   (target <= 16 ms)")
     print(

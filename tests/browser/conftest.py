@@ -6,12 +6,8 @@ recorded through the HTTP API (`Api`), never through the page's own state alone.
 
 import io
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,18 +15,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
-CHROMIUM = next(
-    (p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if Path(p).exists()), None
-)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-START = "import sys; from server.cli import main; sys.exit(main())"
+from scripts.chromium import CHROMIUM, NOT_INSTALLED, VIEWPORT, demo_server, launch_options
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,71 +24,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     browser = [item for item in items if "browser" in item.keywords]
     if browser and CHROMIUM is None:
         # Failing, not skipping: a skip would hide a missing install step in CI.
-        raise pytest.UsageError("Debian's chromium is not installed: run scripts/install-test-deps")
+        raise pytest.UsageError(NOT_INSTALLED)
     items[:] = [item for item in items if "browser" not in item.keywords] + browser
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+    return {**browser_type_launch_args, **launch_options()}
 
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": {"width": 1360, "height": 860}}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return {**browser_context_args, "viewport": VIEWPORT}
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`annolog demo` on 127.0.0.1 in a temp dir; heartbeats renew leases every 2 s."""
     root = tmp_path_factory.mktemp("annolog-browser")
-    port = free_port()
     env = {
-        **os.environ,
-        "ANNOLOG_DATABASE": str(root / "demo.db"),
-        "ANNOLOG_MEDIA_DIR": str(root / "media"),
         "ANNOLOG_RENEWAL_RECORD_SECONDS": "2",
         "ANNOLOG_LEASE_WARNING_SECONDS": "5",
         "OPENBLAS_NUM_THREADS": "1",
     }
-    log = (root / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-c", START, "demo", "--port", str(port)],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError((root / "server.log").read_text()[-3000:])
-            try:
-                if httpx.get(f"{base}/api/session", timeout=1).status_code == 401:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the demo server did not answer within 90 s")
-            time.sleep(0.2)
+    with demo_server(root, env, within=90) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="session")
