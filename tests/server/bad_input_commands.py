@@ -191,8 +191,9 @@ def bad_events(draw: st.DrawFn) -> Command:
     path = f"/api/projects/fuzz/items/{item}/events"
     content = encode({"events": batch})
     if not _is_strict_json(batch):
-        # NaN and Infinity are not JSON: the body is refused before its events are read.
-        status, code = {400}, "bad_request"
+        # NaN and Infinity are not JSON: the body is refused as malformed (400), or as
+        # mistyped (422) when the decoder meets a wrong type before the bad token.
+        status, code = {400, 422}, None
     return Command(
         kind, "POST", path, "ann", content, {"content-type": "application/json"}, {}, status, code
     )
