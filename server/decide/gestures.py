@@ -113,12 +113,13 @@ def _scratch_copy(state: ItemState, labeler: str) -> ItemState:
 
 
 def _check_frame(event: AnnotationEvent, frames: int, path: str) -> None:
-    if isinstance(event, BoxDrawn | PolygonDrawn | BrushPainted | BrushErased):
-        if event.frame >= frames:
-            last = "it has only frame 0" if frames == 1 else f"its frames are 0..{frames - 1}"
-            raise Unprocessable(
-                f"frame {event.frame} is not a frame of the item ({last})", field=f"{path}.frame"
-            )
+    if not isinstance(event, BoxDrawn | PolygonDrawn | BrushPainted | BrushErased):
+        return
+    if event.frame >= frames:
+        last = "it has only frame 0" if frames == 1 else f"its frames are 0..{frames - 1}"
+        raise Unprocessable(
+            f"frame {event.frame} is not a frame of the item ({last})", field=f"{path}.frame"
+        )
 
 
 def _check_bounds(

@@ -81,6 +81,7 @@ class CocoWriter(Writer):
         }
         if item.sop_instance_uid is not None:
             image["sop_instance_uid"] = item.sop_instance_uid
+        if item.sop_instance_uid is not None or item.per_frame:
             image["frame"] = item.frame
         self.images.write(b"," if self.image_count else b"")
         self.images.write(_json.encode(image))

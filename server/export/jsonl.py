@@ -1,4 +1,5 @@
-"""JSON Lines: one line per label of an item, for every project type.
+"""JSON Lines: one line per label of an item, for every project type (per label and frame for
+a multi-frame item of a region project: `file` is then `<name>#f<frame>`, with `frame`).
 
 {"item_id", "file", "kind", "width"?, "height"?, "text"?, "sop_instance_uid"?, "frame"?,
  "status": "submitted" | "draft" | "prelabel", "labelers": [...], "time", "seq",
@@ -41,6 +42,7 @@ def item_fields(item: ExportItem) -> dict[str, Any]:
         fields["height"] = item.item.height
     if item.sop_instance_uid is not None:
         fields["sop_instance_uid"] = item.sop_instance_uid
+    if item.sop_instance_uid is not None or item.per_frame:
         fields["frame"] = item.frame
     return fields
 

@@ -87,7 +87,7 @@ class PngMaskWriter(Writer):
                 self._write(f"prelabels/{FOLDER}", item, label_mask(self.project, item, label))
 
     def _write(self, folder: str, item: ExportItem, mask: Mask) -> None:
-        path = member_path(self.zip, folder, item.item, ".png")
+        path = member_path(self.zip, folder, item.item, item.member_suffix(".png"))
         self.zip.add(path, encode_png(mask, self.palette), compress=False)
 
     def close(self, out: Sink) -> Iterator[None]:

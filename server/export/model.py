@@ -20,6 +20,10 @@ Status = Literal["submitted", "draft", "prelabel"]
 Overlap = Literal["all", "majority"]
 Mask = npt.NDArray[np.uint16]
 ASSISTANT = "assistant"
+# How an entry of one frame of a multi-frame item is named: `<name>#f<frame>` as a file name,
+# `<stem>_f<frame>.<ext>` as a zip member (the label importers read both back).
+FRAME_MARK = "#f"
+MEMBER_FRAME_MARK = "_f"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,17 +78,25 @@ class Label:
 
 @dataclass(frozen=True, slots=True)
 class ExportItem:
-    """One item of the project with its labels; `index` counts items from 1 in import order."""
+    """One item of the project with its labels, or one frame of a multi-frame item when
+    `per_frame` (its labels then hold that frame's regions and strokes only); `index` counts
+    these entries from 1 in import order, frames in order."""
 
     index: int
     item: ImportedItem
     labels: list[Label]
     sop_instance_uid: str | None = None
     frame: int | None = None
+    per_frame: bool = False
 
     @property
     def file_name(self) -> str:
-        return self.item.name or self.item.item_id
+        name = self.item.name or self.item.item_id
+        return f"{name}{FRAME_MARK}{self.frame}" if self.per_frame else name
+
+    def member_suffix(self, suffix: str) -> str:
+        """The end of the entry's zip member names: `_f<frame>` before `suffix` for a frame."""
+        return f"{MEMBER_FRAME_MARK}{self.frame}{suffix}" if self.per_frame else suffix
 
     @property
     def submitted(self) -> list[Label]:

@@ -9,11 +9,12 @@ from server.errors import Unprocessable
 from server.export.base import Writer
 from server.export.dicom_refs import Lookup
 from server.export.formats import FORMATS, Format
-from server.export.labels import item_labels
+from server.export.labels import item_labels, labeled_frames
 from server.export.model import ExportItem
 from server.export.sink import Sink
 from server.export.source import Source
 
+REGION_TYPES = frozenset({"bounding_boxes", "polygons", "semantic_segmentation"})
 # The longest the export works before it lets the event loop serve others (seconds).
 SLICE_SECONDS = 0.02
 
@@ -67,16 +68,24 @@ async def _items(
         uid: str | None = None
         if item.kind == "dicom" and uid_of is not None:
             uid = uid_of(item.content_hash)
-        writer.add(
-            ExportItem(
-                index=index,
-                item=item,
-                labels=item_labels(project, item, state, source.time_of),
-                sop_instance_uid=uid,
-                frame=0 if item.kind == "dicom" else None,
-            ),
-            sink,
-        )
+        if item.frames > 1 and project.project_type in REGION_TYPES:
+            # Each labeled frame is an image of its own: its regions, strokes and mask.
+            for position, frame in enumerate(labeled_frames(project, state)):
+                if position:
+                    index += 1
+                labels = item_labels(project, item, state, source.time_of, frame)
+                writer.add(ExportItem(index, item, labels, uid, frame, per_frame=True), sink)
+        else:
+            writer.add(
+                ExportItem(
+                    index=index,
+                    item=item,
+                    labels=item_labels(project, item, state, source.time_of),
+                    sop_instance_uid=uid,
+                    frame=0 if item.kind == "dicom" else None,
+                ),
+                sink,
+            )
         for chunk in sink.ready():
             yield chunk
         if time.perf_counter() - since > SLICE_SECONDS:

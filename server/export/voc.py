@@ -44,6 +44,7 @@ def voc_xml(item: ExportItem, labels: list[Label]) -> bytes:
     ]
     if item.sop_instance_uid is not None:
         lines.append(f"    <sop_instance_uid>{text(item.sop_instance_uid)}</sop_instance_uid>")
+    if item.sop_instance_uid is not None or item.per_frame:
         lines.append(f"    <frame>{item.frame}</frame>")
     lines += [
         "  </source>",
@@ -103,7 +104,10 @@ class VocWriter(Writer):
                 self._write(f"prelabels/{FOLDER}", item, [label])
 
     def _write(self, folder: str, item: ExportItem, labels: list[Label]) -> None:
-        self.zip.add(member_path(self.zip, folder, item.item, ".xml"), voc_xml(item, labels))
+        self.zip.add(
+            member_path(self.zip, folder, item.item, item.member_suffix(".xml")),
+            voc_xml(item, labels),
+        )
 
     def close(self, out: Sink) -> Iterator[None]:
         yield from self.zip.close()

@@ -94,7 +94,7 @@ class YoloWriter(Writer):
 
     def _write(self, folder: str, item: ExportItem, labels: list[Label]) -> None:
         data = yolo_lines(item, labels, self.classes, self.task)
-        self.zip.add(member_path(self.zip, folder, item.item, ".txt"), data)
+        self.zip.add(member_path(self.zip, folder, item.item, item.member_suffix(".txt")), data)
 
     def close(self, out: Sink) -> Iterator[None]:
         yield from self.zip.close()

@@ -4,6 +4,7 @@ ratios, unsafe names), and sorted into what annolog's zip exports hold."""
 from collections.abc import Iterator
 
 from server.labels_import.context import Context, marked_id
+from server.labels_import.frames import FRAME_END
 from server.labels_import.records import Problem, Skipped
 from server.media.archives import Member, read_archive
 from server.media.errors import FileRejected
@@ -45,6 +46,9 @@ def claimed_ids(files: list[Member], context: Context) -> frozenset[str]:
     for member in files:
         stem = member.name.rsplit(".", 1)[0]
         marked = marked_id(stem)
+        if marked is not None and marked not in context.items:
+            # A frame's member of a multi-frame item: `a~<item id>_f<frame>`.
+            marked = FRAME_END.sub("", marked)
         if marked is not None and marked in context.items:
             found.add(marked)
     return frozenset(found)

@@ -16,6 +16,7 @@ import numpy as np
 
 from server.export import rle
 from server.labels_import.context import Builder, Context
+from server.labels_import.frames import framed_builder
 from server.labels_import.records import Fault, Parsed, Problem, Record, Skipped
 
 
@@ -55,11 +56,16 @@ def parse(data: bytes, context: Context) -> Iterator[Parsed]:
         image = images[image_id]
         where = f"image {image_id} ({image.get('file_name', '')})"
         try:
-            item = context.find(item_id=image.get("annolog_item_id"), name=image.get("file_name"))
+            builder = framed_builder(
+                context,
+                item_id=image.get("annolog_item_id"),
+                name=image.get("file_name"),
+                frame=image.get("frame"),
+            )
         except Fault as exc:
             yield Problem(where, exc.message)
             continue
-        builder = context.builder(item)
+        item = builder.item
         masks: list[tuple[str, Any]] = []
         failed = False
         for index, annotation in annotations:
@@ -95,7 +101,7 @@ def parse(data: bytes, context: Context) -> Iterator[Parsed]:
         except Fault as exc:
             yield Problem(where, exc.message)
             continue
-        yield Record(where, item.item_id, builder.gestures)
+        yield Record(where, item.item_id, builder.gestures, builder.part)
 
 
 def _box(builder: Builder, tag: str, annotation: dict[str, Any]) -> None:

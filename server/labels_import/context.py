@@ -155,8 +155,8 @@ class Context:
             raise Fault(f"tag {name!r} is not in the project's tag set")
         return name
 
-    def builder(self, item: ImportedItem) -> "Builder":
-        return Builder(self, item)
+    def builder(self, item: ImportedItem, frame: int = 0) -> "Builder":
+        return Builder(self, item, frame)
 
 
 def _number(value: object, what: str) -> float:
@@ -182,11 +182,14 @@ def _coordinate(value: object, limit: int, what: str) -> float:
 class Builder:
     """Collects one item's labels as gestures, converting between region kinds as the
     project's type needs (a box in a polygons project becomes its four corners, a polygon in
-    a boxes project its bounding box), with ids that are the same on every import."""
+    a boxes project its bounding box), with ids that are the same on every import; shapes go
+    on `frame` (of a multi-frame item), and so do their ids, unique across the item's frames."""
 
-    def __init__(self, context: Context, item: ImportedItem) -> None:
+    def __init__(self, context: Context, item: ImportedItem, frame: int = 0) -> None:
         self.context = context
         self.item = item
+        self.frame = frame
+        self._id_end = f"-f{frame}" if frame else ""
         self.gestures: list[AnnotationEvent] = []
         self._regions = 0
         self._strokes = 0
@@ -195,6 +198,11 @@ class Builder:
     @property
     def project_type(self) -> str:
         return self.context.project_type
+
+    @property
+    def part(self) -> int | None:
+        """The frame a record of these gestures is part of (None: a single-frame item's)."""
+        return self.frame if self.item.frames > 1 else None
 
     def tag(self, name: object) -> None:
         if self.project_type not in CLASSIFICATION:
@@ -208,7 +216,7 @@ class Builder:
 
     def _region_id(self) -> str:
         self._regions += 1
-        return f"imp{self._regions}"
+        return f"imp{self._regions}{self._id_end}"
 
     def box(self, name: object, x: object, y: object, w: object, h: object) -> None:
         if self.project_type not in {"bounding_boxes", "polygons", "semantic_segmentation"}:
@@ -226,11 +234,15 @@ class Builder:
             bw = wf if (x0, x1) == (xf, xf + wf) else x1 - x0
             bh = hf if (y0, y1) == (yf, yf + hf) else y1 - y0
             self.gestures.append(
-                BoxDrawn(region_id=self._region_id(), tag=tag, x=x0, y=y0, w=bw, h=bh)
+                BoxDrawn(
+                    region_id=self._region_id(), tag=tag, x=x0, y=y0, w=bw, h=bh, frame=self.frame
+                )
             )
         else:
             corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-            self.gestures.append(PolygonDrawn(region_id=self._region_id(), tag=tag, points=corners))
+            self.gestures.append(
+                PolygonDrawn(region_id=self._region_id(), tag=tag, points=corners, frame=self.frame)
+            )
 
     def polygon(self, name: object, points: Sequence[Sequence[object]]) -> None:
         if self.project_type not in {"bounding_boxes", "polygons", "semantic_segmentation"}:
@@ -251,10 +263,13 @@ class Builder:
                     y=y0,
                     w=max(xs) - x0,
                     h=max(ys) - y0,
+                    frame=self.frame,
                 )
             )
         else:
-            self.gestures.append(PolygonDrawn(region_id=self._region_id(), tag=tag, points=checked))
+            self.gestures.append(
+                PolygonDrawn(region_id=self._region_id(), tag=tag, points=checked, frame=self.frame)
+            )
 
     def _points(self, points: Sequence[Sequence[object]], least: int) -> list[tuple[float, float]]:
         if not isinstance(points, list | tuple) or len(points) < least:
@@ -278,10 +293,12 @@ class Builder:
             raise Fault(f"radius must be a positive number, not {radius!r}")
         checked = self._points(points, least=1)
         self._strokes += 1
-        stroke_id = f"imp{self._strokes}"
+        stroke_id = f"imp{self._strokes}{self._id_end}"
         if name is None:
             self.gestures.append(
-                BrushErased(stroke_id=stroke_id, radius=float(radius), points=checked)
+                BrushErased(
+                    stroke_id=stroke_id, radius=float(radius), points=checked, frame=self.frame
+                )
             )
         else:
             self.gestures.append(
@@ -290,6 +307,7 @@ class Builder:
                     tag=self.context.tag(name),
                     radius=float(radius),
                     points=checked,
+                    frame=self.frame,
                 )
             )
 
@@ -318,10 +336,11 @@ class Builder:
                 self._strokes += 1
                 self.gestures.append(
                     BrushPainted(
-                        stroke_id=f"imp{self._strokes}",
+                        stroke_id=f"imp{self._strokes}{self._id_end}",
                         tag=tags[value],
                         radius=0.5,
                         points=points,
+                        frame=self.frame,
                     )
                 )
 

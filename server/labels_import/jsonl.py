@@ -21,6 +21,7 @@ import numpy as np
 
 from server.export import rle
 from server.labels_import.context import CLASSIFICATION, Builder, Context
+from server.labels_import.frames import framed_builder
 from server.labels_import.records import Fault, Parsed, Problem, Record, Skipped
 
 
@@ -55,12 +56,14 @@ def _list(row: dict[str, Any], key: str) -> list[Any]:
 def labels_of(row: dict[str, Any], context: Context, where: str) -> Record:
     name = row.get("file") or row.get("file_name") or row.get("image")
     text = row.get("text")
-    item = context.find(
+    builder = framed_builder(
+        context,
         item_id=_str(row.get("item_id") or row.get("id")),
         name=_str(name),
         text=text if isinstance(text, str) else None,
+        frame=row.get("frame"),
     )
-    builder = context.builder(item)
+    item = builder.item
     project_type = context.project_type
     if project_type in CLASSIFICATION:
         tags = row.get("tags", row.get("label", row.get("labels")))
@@ -82,7 +85,7 @@ def labels_of(row: dict[str, Any], context: Context, where: str) -> Record:
                 raise Fault("a stroke must be an object")
             builder.stroke(stroke.get("tag"), stroke.get("radius"), stroke.get("points") or [])
         _masks(_list(row, "masks"), builder, context)
-    return Record(where, item.item_id, builder.gestures)
+    return Record(where, item.item_id, builder.gestures, builder.part)
 
 
 def _str(value: object) -> str | None:

@@ -19,6 +19,7 @@ from PIL import Image
 
 from server.labels_import.archive import after_folder, claimed_ids, members
 from server.labels_import.context import Context
+from server.labels_import.frames import framed_builder
 from server.labels_import.records import Fault, Parsed, Problem, Record, Skipped
 from server.media.archives import Member
 
@@ -72,11 +73,10 @@ def _record(
     claimed: frozenset[str],
 ) -> Record:
     path = after_folder(member.name, FOLDER) or member.name
-    item = context.find(name=path[: -len(".png")], claimed=claimed)
+    builder = framed_builder(context, name=path[: -len(".png")], claimed=claimed)
     values = _values(member.data, by_colour)
-    builder = context.builder(item)
     builder.mask(values, by_value)
-    return Record(member.name, item.item_id, builder.gestures)
+    return Record(member.name, builder.item.item_id, builder.gestures, builder.part)
 
 
 def _values(data: bytes, by_colour: dict[int, int]) -> npt.NDArray[np.int64]:

@@ -94,32 +94,40 @@ def pick_importer(name: str, project_type: ProjectType) -> Importer:
 async def read_records(
     importer: Importer, data: bytes, project: ProjectState, report: ImportReport
 ) -> list[Record]:
-    """The file's records, one per item (a second label for an item is a problem); parsed
-    in a worker thread, as decoding masks or large files takes a while."""
+    """The file's records, one per item (a second label for an item is a problem; the parts
+    of a multi-frame item's label, one per frame, make one); parsed in a worker thread, as
+    decoding masks or large files takes a while."""
     context = Context(project)
     parsed_all = await anyio.to_thread.run_sync(lambda: list(importer.parse(data, context)))
-    records: list[Record] = []
-    first: dict[str, str] = {}
+    records: dict[str, Record] = {}
+    frames: dict[str, set[int | None]] = {}
     for parsed in parsed_all:
         match parsed:
-            case Record(where=where, item_id=item_id):
-                if item_id in first:
+            case Record(where=where, item_id=item_id, frame=frame):
+                seen = frames.setdefault(item_id, set())
+                if seen and (frame is None or None in seen or frame in seen):
+                    again = "" if frame is None else f" on frame {frame}"
                     report.errors.append(
                         Problem(
                             where,
-                            f"item {item_id} already has a label at {first[item_id]}; "
-                            "an import gives each item one label",
+                            f"item {item_id} already has a label{again} at "
+                            f"{records[item_id].where}; an import gives each item one label",
                         )
                     )
                     continue
-                first[item_id] = where
-                records.append(parsed)
+                seen.add(frame)
+                before = records.get(item_id)
+                records[item_id] = (
+                    parsed
+                    if before is None
+                    else Record(before.where, item_id, [*before.gestures, *parsed.gestures], frame)
+                )
             case Problem():
                 report.errors.append(parsed)
             case Skipped():
                 report.skipped.append(parsed)
     report.records = len(records)
-    return records
+    return list(records.values())
 
 
 async def import_labels(

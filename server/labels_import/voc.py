@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 from server.labels_import.archive import members
 from server.labels_import.context import Context
+from server.labels_import.frames import framed_builder
 from server.labels_import.records import Fault, Parsed, Problem, Record, Skipped
 from server.media.archives import Member
 
@@ -49,10 +50,14 @@ def _record(member: Member, context: Context) -> Record:
         raise Fault(f"not XML: {exc}") from None
     if root.tag != "annotation":
         raise Fault(f"the root element is <{root.tag}>, not <annotation>")
-    item = context.find(
-        item_id=root.findtext("source/annolog_item_id"), name=root.findtext("filename")
+    frame = root.findtext("source/frame")
+    builder = framed_builder(
+        context,
+        item_id=root.findtext("source/annolog_item_id"),
+        name=root.findtext("filename"),
+        frame=int(frame) if frame is not None and frame.strip().isdigit() else frame,
     )
-    builder = context.builder(item)
+    item = builder.item
     for index, obj in enumerate(root.iter("object")):
         try:
             tag = obj.findtext("name")
@@ -66,4 +71,4 @@ def _record(member: Member, context: Context) -> Record:
                 builder.box(tag, xmin, ymin, xmax - xmin, ymax - ymin)
         except Fault as exc:
             raise Fault(f"object {index + 1}: {exc.message}") from None
-    return Record(member.name, item.item_id, builder.gestures)
+    return Record(member.name, item.item_id, builder.gestures, builder.part)

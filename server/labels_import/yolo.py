@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from server.labels_import.archive import after_folder, claimed_ids, members
 from server.labels_import.context import Context
+from server.labels_import.frames import framed_builder
 from server.labels_import.records import Fault, Parsed, Problem, Record, Skipped
 from server.media.archives import Member
 
@@ -89,11 +90,11 @@ def parse(data: bytes, context: Context) -> Iterator[Parsed]:
 
 def _record(member: Member, names: list[str], context: Context, claimed: frozenset[str]) -> Record:
     path = after_folder(member.name, "labels") or member.name
-    item = context.find(name=path.removesuffix(".txt"), claimed=claimed)
+    builder = framed_builder(context, name=path.removesuffix(".txt"), claimed=claimed)
+    item = builder.item
     width, height = item.width, item.height
     if width <= 0 or height <= 0:
         raise Fault(f"item {item.item_id} has no known size to scale normalized values by")
-    builder = context.builder(item)
     try:
         text = member.data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -125,4 +126,4 @@ def _record(member: Member, names: list[str], context: Context, claimed: frozens
                 raise Fault(f"{len(values)} values after the class: 4 (a box) or 6+ (a polygon)")
         except Fault as exc:
             raise Fault(f"line {number}: {exc.message}") from None
-    return Record(member.name, item.item_id, builder.gestures)
+    return Record(member.name, item.item_id, builder.gestures, builder.part)

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from server.demo.data import dicom_files
 from tests.export.conftest import Harness, png
 
 IMAGES = [
@@ -91,8 +92,15 @@ def span(sid: str, name: str, text: str, words: str) -> dict[str, Any]:
     }
 
 
+def on_frame(frame: int, event: dict[str, Any]) -> dict[str, Any]:
+    """A drawing gesture on `frame` of a multi-frame item."""
+    return {**event, "frame": frame}
+
+
 BIRD = "Zoë's bird"
 T1, T2, T4 = TEXTS[0]["text"], TEXTS[1]["text"], TEXTS[3]["text"]
+# A 10-frame MR (64 × 64), whose labels are exported one frame at a time.
+MULTI_FRAME = ("emri small.dcm", dict(dicom_files())["emri_small.dcm"])
 
 
 @dataclass
@@ -170,6 +178,47 @@ SCENARIOS: dict[str, Scenario] = {
             ],
             1: [paint("s1", "dog", 4, [(10, 10), (40, 10)])],
             2: [polygon("p1", "cat", [(0, 0), (30, 0), (0, 30)])],
+        },
+        ("coco", "png_masks", "jsonl"),
+    ),
+    "multi_frame_boxes": Scenario(
+        "bounding_boxes",
+        [IMAGES[0], MULTI_FRAME],
+        {
+            0: [box("r1", "cat", 1.5, 2.25, 10, 8)],
+            1: [
+                box("r1", "dog", 2, 3, 10, 12),
+                on_frame(6, box("r2", "cat", 20, 20, 8.5, 8)),
+                on_frame(6, box("r3", BIRD, 1, 1, 5, 5)),
+                on_frame(9, box("r4", "dog", 30, 30, 10, 10)),
+            ],
+        },
+        ("coco", "voc", "yolo", "yolo_seg", "jsonl"),
+    ),
+    "multi_frame_polygons": Scenario(
+        "polygons",
+        [IMAGES[0], MULTI_FRAME],
+        {
+            0: [polygon("r1", "cat", [(1, 1), (20.5, 1), (10, 25.25)])],
+            1: [
+                on_frame(3, polygon("r1", BIRD, [(0, 0), (50, 0), (50, 20), (0, 20)])),
+                on_frame(8, polygon("r2", "dog", [(30, 5), (39, 5), (39, 29), (35, 15)])),
+            ],
+        },
+        ("coco", "voc", "yolo_seg", "jsonl"),
+    ),
+    "multi_frame_segmentation": Scenario(
+        "semantic_segmentation",
+        [IMAGES[0], MULTI_FRAME],
+        {
+            0: [paint("s1", "dog", 4, [(10, 10), (30, 10)])],
+            1: [
+                paint("s1", "cat", 3, [(5, 5), (20, 10)]),
+                on_frame(4, paint("s2", "dog", 2, [(30, 20)])),
+                on_frame(4, erase("s3", 1.5, [(31, 20)])),
+                on_frame(4, polygon("p1", BIRD, [(25, 2), (38, 2), (38, 12)])),
+                on_frame(9, paint("s4", BIRD, 5, [(40, 40), (50, 60)])),
+            ],
         },
         ("coco", "png_masks", "jsonl"),
     ),

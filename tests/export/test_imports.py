@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from tests.export.conftest import Harness, png
-from tests.export.scenarios import TEXTS, texts_file
+from tests.export.scenarios import IMAGES, MULTI_FRAME, TEXTS, texts_file
 
 
 def jsonl(*rows: Any) -> bytes:
@@ -211,3 +211,35 @@ def test_refusals(harness: Harness) -> None:
     )
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "format"
+
+
+def test_frames_of_a_multi_frame_item_make_one_label_and_bad_frames_are_named(
+    harness: Harness,
+) -> None:
+    project = harness.project("bounding_boxes")
+    flat, mr = (i["item_id"] for i in harness.upload(project, [IMAGES[3], MULTI_FRAME]))
+    good = {"tag": "cat", "x": 1, "y": 1, "w": 5, "h": 5}
+    report = harness.import_labels(
+        project,
+        "jsonl",
+        jsonl(
+            {"item_id": mr, "frame": 2, "boxes": [good]},
+            {"item_id": mr, "frame": 10, "boxes": [good]},
+            {"item_id": flat, "frame": 1, "boxes": [good]},
+            {"file": "emri small.dcm#f7", "boxes": [{**good, "x": 9}]},
+            {"item_id": mr, "frame": 2, "boxes": [good]},
+            {"item_id": mr, "frame": "2", "boxes": [good]},
+        ),
+    )
+    problems = {p["where"]: p["message"] for p in report["errors"]}
+    assert problems == {
+        "line 2": "frame 10 is not a frame of the item (0..9)",
+        "line 3": "frame 1 is not a frame of the item (it has only frame 0)",
+        "line 5": f"item {mr} already has a label on frame 2 at line 1; "
+        "an import gives each item one label",
+        "line 6": "frame must be a whole number, not '2'",
+    }
+    assert report["imported"] == report["records"] == 1
+    state = harness.get(f"/api/projects/{project}/items/{mr}/state").json()
+    regions = state["submitted"]["import"]["regions"].values()
+    assert sorted((r["frame"], r["x"]) for r in regions) == [(2, 1), (7, 9)]

@@ -14,7 +14,7 @@ from events.assist import PrelabelProposed, ProposedBox
 from events.envelope import NewEvent
 from events.streams import item_stream
 from tests.export.conftest import Harness, png
-from tests.export.scenarios import box, tag
+from tests.export.scenarios import IMAGES, MULTI_FRAME, box, on_frame, tag
 from tests.server.media.files import ct_small
 
 
@@ -188,6 +188,63 @@ def test_dicom_items_carry_their_sop_instance_uid_and_frame(harness: Harness) ->
     xml = voc.read("Annotations/CT small.xml").decode()
     assert f"<sop_instance_uid>{uid}</sop_instance_uid>" in xml
     assert "<frame>0</frame>" in xml
+
+
+def test_a_multi_frame_item_is_exported_frame_by_frame(harness: Harness) -> None:
+    project = harness.project("bounding_boxes", overlap=2)
+    flat, mr = (i["item_id"] for i in harness.upload(project, [IMAGES[3], MULTI_FRAME]))
+    frame_0 = box("r1", "dog", 2, 3, 10, 12)
+    harness.label(
+        project,
+        "ann",
+        {
+            flat: [box("r1", "cat", 1, 1, 5, 5)],
+            mr: [frame_0, on_frame(6, box("r2", "cat", 20, 20, 8, 8))],
+        },
+    )
+    coco = json.loads(harness.export(project, "coco"))
+    images = {(i["annolog_item_id"], i.get("frame")): i for i in coco["images"]}
+    assert list(images) == [(flat, None), (mr, 0), (mr, 6)]
+    assert [i["id"] for i in coco["images"]] == [1, 2, 3]
+    assert images[mr, 6]["file_name"] == "emri small.dcm#f6"
+    assert images[mr, 6]["sop_instance_uid"] == images[mr, 0]["sop_instance_uid"]
+    assert images[flat, None]["file_name"] == "plain.png"
+    boxes = [(a["image_id"], a["bbox"]) for a in coco["annotations"]]
+    assert boxes == [(1, [1, 1, 5, 5]), (2, [2, 3, 10, 12]), (3, [20, 20, 8, 8])]
+
+    rows = [
+        (r["file"], r.get("frame"), r["boxes"]) for r in lines(harness.export(project, "jsonl"))
+    ]
+    assert [(file, frame, [b["x"] for b in found]) for file, frame, found in rows] == [
+        ("plain.png", None, [1]),
+        ("emri small.dcm#f0", 0, [2]),
+        ("emri small.dcm#f6", 6, [20]),
+    ]
+    voc = zipfile.ZipFile(io.BytesIO(harness.export(project, "voc")))
+    assert sorted(voc.namelist()) == [
+        "Annotations/emri small_f0.xml",
+        "Annotations/emri small_f6.xml",
+        "Annotations/plain.xml",
+    ]
+    assert "<frame>6</frame>" in voc.read("Annotations/emri small_f6.xml").decode()
+    assert "<frame>" not in voc.read("Annotations/plain.xml").decode()
+    yolo = zipfile.ZipFile(io.BytesIO(harness.export(project, "yolo")))
+    assert "labels/emri small_f6.txt" in yolo.namelist()
+
+    # Another labeler's label of the item is on each labeled frame, empty where they drew
+    # nothing: a submission says what is on every frame.
+    harness.label(project, "bob", {mr: [on_frame(6, box("r1", "dog", 1, 1, 4, 4))]})
+    rows = [
+        (r["file"], r["labelers"], [b["x"] for b in r["boxes"]])
+        for r in lines(harness.export(project, "jsonl"))
+        if r["item_id"] == mr
+    ]
+    assert rows == [
+        ("emri small.dcm#f0", ["ann"], [2]),
+        ("emri small.dcm#f0", ["bob"], []),
+        ("emri small.dcm#f6", ["ann"], [20]),
+        ("emri small.dcm#f6", ["bob"], [1]),
+    ]
 
 
 def test_refusals_name_the_parameter(harness: Harness) -> None:
