@@ -21,20 +21,30 @@ import numpy.typing as npt
 Mask = npt.NDArray[np.uint16]
 Floats = npt.NDArray[np.float64]
 
+# Mean run length (pixels) beyond which a polygon's runs are filled one slice at a time.
+LONG_RUN = 48
+
 
 def new_mask(width: int, height: int) -> Mask:
     return np.zeros((height, width), dtype=np.uint16)
 
 
 def _capsule(
-    cx: Floats, cy: Floats, a: tuple[float, float], b: tuple[float, float], r2: float
+    cx: Floats,
+    cy: Floats,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    r2: float,
+    far_end: bool,
 ) -> npt.NDArray[np.bool_]:
     # Division-free, so that the test is a handful of correctly rounded products and sums
     # that the client can repeat bit for bit.
     (ax, ay), (bx, by) = a, b
     wx, wy = cx - ax, cy - ay
-    vx, vy = cx - bx, cy - by
-    hit: npt.NDArray[np.bool_] = (wx * wx + wy * wy <= r2) | (vx * vx + vy * vy <= r2)
+    hit: npt.NDArray[np.bool_] = wx * wx + wy * wy <= r2
+    if far_end:
+        vx, vy = cx - bx, cy - by
+        hit |= vx * vx + vy * vy <= r2
     dx, dy = bx - ax, by - ay
     length2 = dx * dx + dy * dy
     if length2 > 0:
@@ -51,7 +61,8 @@ def paint_stroke(
     height, width = mask.shape
     r2 = radius * radius
     pts = [(float(x), float(y)) for x, y in points]
-    for a, b in zip(pts, pts[1:] or pts, strict=False):
+    last = max(len(pts) - 2, 0)
+    for index, (a, b) in enumerate(zip(pts, pts[1:] or pts, strict=False)):
         # The box is one pixel wider than the capsule on every side, so that no rounding in
         # its bounds can cut off a pixel that the test itself would admit.
         x0 = max(0, math.floor(min(a[0], b[0]) - radius) - 1)
@@ -62,7 +73,10 @@ def paint_stroke(
             continue
         cx = np.arange(x0, x1, dtype=np.float64) + 0.5
         cy = np.arange(y0, y1, dtype=np.float64)[:, None] + 0.5
-        mask[y0:y1, x0:x1][_capsule(cx, cy, a, b, r2)] = value
+        # A segment's far end is the next one's near end, tested there with the very same
+        # arithmetic (and inside its box), so only the last segment tests its own.
+        hit = _capsule(cx, cy, a, b, r2, far_end=index == last)
+        mask[y0:y1, x0:x1][hit] = value
 
 
 def fill_polygon(mask: Mask, points: Sequence[tuple[float, float]], value: int) -> None:
@@ -71,7 +85,7 @@ def fill_polygon(mask: Mask, points: Sequence[tuple[float, float]], value: int) 
     if len(points) < 3 or height == 0 or width == 0:
         return
     xy = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    nxt = np.roll(xy, -1, axis=0)
+    nxt = np.concatenate((xy[1:], xy[:1]))
     # Each edge is taken from its lower end, so an edge walked both ways (a bridge into a
     # hole) yields the same crossing twice and the pair cancels exactly.
     up = xy[:, 1] <= nxt[:, 1]
@@ -90,17 +104,21 @@ def fill_polygon(mask: Mask, points: Sequence[tuple[float, float]], value: int) 
     xl, yl = lo[edge, 0], lo[edge, 1]
     xh, yh = hi[edge, 0], hi[edge, 1]
     xs = xl + ((rows + 0.5) - yl) * (xh - xl) / (yh - yl)
-    # Each row has an even number of crossings, so consecutive pairs never straddle rows.
+    # Each row has an even number of crossings, so consecutive pairs never straddle rows; a
+    # pair [start, stop) of sorted crossings, as columns, is a run of inside pixels.
     order = np.lexsort((xs, rows))
-    rows = rows[order]
     col_centres = np.arange(width, dtype=np.float64) + 0.5
     cols = np.searchsorted(col_centres, xs[order], side="left")
-    top = int(rows[0])
-    span = int(rows[-1]) - top + 1
-    flat = (rows - top) * (width + 1)
-    n = span * (width + 1)
-    marks = np.bincount(flat[0::2] + cols[0::2], minlength=n) - np.bincount(
-        flat[1::2] + cols[1::2], minlength=n
-    )
-    inside = np.cumsum(marks.reshape(span, width + 1), axis=1)[:, :width] > 0
-    mask[top : top + span][inside] = value
+    runs = rows[order][0::2]
+    starts, stops = cols[0::2], cols[1::2]
+    lengths = stops - starts
+    painted = int(lengths.sum())
+    if painted > LONG_RUN * len(runs):
+        # Long runs: a slice each is a memset, cheaper than listing their pixels.
+        for row, start, stop in zip(runs.tolist(), starts.tolist(), stops.tolist(), strict=True):
+            mask[row, start:stop] = value
+    elif painted:
+        # Short runs: every pixel's (row, column) at once, so Python does not loop per run.
+        offsets = np.cumsum(lengths) - lengths
+        columns = np.arange(painted) - np.repeat(offsets - starts, lengths)
+        mask[np.repeat(runs, lengths), columns] = value

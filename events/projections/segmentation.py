@@ -7,7 +7,7 @@ import numpy as np
 
 from events.project import TagSpec
 from events.projections.drafts import Draft
-from events.projections.masks import fill_polygon, new_mask, paint_stroke
+from events.projections.masks import Mask, fill_polygon, new_mask, paint_stroke
 
 
 def tag_values(tags: Sequence[TagSpec]) -> dict[str, int]:
@@ -21,6 +21,13 @@ def draft_mask(
     """Rasterizes a draft's `frame`: its strokes paint or erase in the order drawn, then each
     tagged polygon is filled on top, as a semantic project converts polygons on submit."""
     mask = new_mask(width, height)
+    paint_draft(mask, draft, values, frame)
+    return mask
+
+
+def paint_draft(mask: Mask, draft: Draft, values: dict[str, int], frame: int = 0) -> None:
+    """Paints a draft's `frame` onto a blank mask of the image's size, as `draft_mask` does;
+    the mask may be a reused buffer and in either memory order."""
     for stroke in draft.strokes:
         if stroke.frame != frame:
             continue
@@ -31,4 +38,3 @@ def draft_mask(
             continue
         if region.kind == "polygon" and region.tag is not None and region.tag in values:
             fill_polygon(mask, region.points, values[region.tag])
-    return mask

@@ -24,6 +24,7 @@ import msgspec
 
 from server.export import rle
 from server.export.base import Writer
+from server.export.canvas import MaskCanvas
 from server.export.geometry import area_of, box_of, polygon_of
 from server.export.model import ExportItem, ExportProject, Label
 from server.export.naming import iso_time
@@ -39,6 +40,7 @@ class CocoWriter(Writer):
         self.project = project
         self.values = project.tag_values
         self.semantic = project.project_type == "semantic_segmentation"
+        self.canvas = MaskCanvas(self.values, fortran=True)
         self.next_annotation = 1
         self.images: IO[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close() or discard()
             max_size=SPOOL_BYTES
@@ -117,9 +119,7 @@ class CocoWriter(Writer):
             yield annotation
 
     def _mask_annotations(self, item: ExportItem, label: Label) -> Iterator[dict[str, Any]]:
-        from server.export.masks import label_mask
-
-        mask = label_mask(self.project, item, label)
+        mask = self.canvas.paint(item, label)
         for tag, encoded in rle.encode_mask(mask, self.project.tags):
             area, bbox = rle.stats(encoded)
             yield {

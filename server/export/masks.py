@@ -11,7 +11,7 @@ A project of more than 255 tags gets 16-bit greyscale PNGs (no palette) with the
 With overlap=all and several submissions of one image, their masks are overlaid in the order
 submitted (each label's tagged pixels over the earlier ones); overlap=majority gives the
 pixel-wise majority instead. Masks are rasterized exactly as the projection does it
-(`events.projections.segmentation.draft_mask`), in the original image's pixels.
+(`events.projections.segmentation.paint_draft`), in the original image's pixels.
 """
 
 import io
@@ -21,21 +21,15 @@ import msgspec
 import numpy as np
 from PIL import Image
 
-from events.projections.segmentation import draft_mask
 from server.export.base import Writer
-from server.export.model import ExportItem, ExportProject, Label, Mask
+from server.export.canvas import MaskCanvas
+from server.export.model import ExportItem, ExportProject, Mask
 from server.export.naming import member_path
 from server.export.sink import Sink
 from server.export.zipstream import ZipStream
 
 BACKGROUND = "#000000"
 FOLDER = "SegmentationClass"
-
-
-def label_mask(project: ExportProject, item: ExportItem, label: Label) -> Mask:
-    if label.mask is not None:
-        return label.mask
-    return draft_mask(label.draft, item.item.width, item.item.height, project.tag_values)
 
 
 def palette_of(project: ExportProject) -> list[int]:
@@ -62,6 +56,7 @@ class PngMaskWriter(Writer):
     def open(self, project: ExportProject, out: Sink) -> None:
         self.project = project
         self.zip = ZipStream(out, project.at)
+        self.canvas = MaskCanvas(project.tag_values)
         self.palette = palette_of(project) if len(project.tags) <= 255 else None
         legend = [{"value": 0, "tag": None, "colour": BACKGROUND}] + [
             {"value": index + 1, "tag": tag.name, "colour": tag.colour}
@@ -74,17 +69,20 @@ class PngMaskWriter(Writer):
             return
         submitted = item.submitted
         if submitted:
-            mask = label_mask(self.project, item, submitted[0])
-            for later in submitted[1:]:
-                over = label_mask(self.project, item, later)
-                mask = np.where(over > 0, over, mask)
+            mask = self.canvas.paint(item, submitted[0])
+            if len(submitted) > 1:
+                # The canvas is repainted for each later label, so the overlay needs its own.
+                mask = mask.copy()
+                for later in submitted[1:]:
+                    over = self.canvas.paint(item, later)
+                    np.copyto(mask, over, where=over > 0)
             self._write(FOLDER, item, mask)
         for label in item.labels:
             if label.status == "draft":
                 folder = f"drafts/{label.labelers[0]}/{FOLDER}"
-                self._write(folder, item, label_mask(self.project, item, label))
+                self._write(folder, item, self.canvas.paint(item, label))
             elif label.status == "prelabel":
-                self._write(f"prelabels/{FOLDER}", item, label_mask(self.project, item, label))
+                self._write(f"prelabels/{FOLDER}", item, self.canvas.paint(item, label))
 
     def _write(self, folder: str, item: ExportItem, mask: Mask) -> None:
         path = member_path(self.zip, folder, item.item, item.member_suffix(".png"))

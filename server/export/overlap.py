@@ -19,6 +19,7 @@ import numpy as np
 
 from events.projections.drafts import Draft, Region, Span
 from events.projections.segmentation import draft_mask
+from server.export import rle
 from server.export.geometry import box_of, iou
 from server.export.model import Label, Mask
 
@@ -120,7 +121,7 @@ def _mask(
 ) -> Mask:
     masks = [draft_mask(draft, width, height, values) for draft in drafts]
     result = np.zeros((height, width), dtype=np.uint16)
-    for value in sorted({int(v) for m in masks for v in np.unique(m)} - {0}):
+    for value in sorted({v for m in masks for v in rle.present(m)}):
         votes = np.zeros((height, width), dtype=np.int32)
         for mask in masks:
             votes += mask == value
