@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 Send = Callable[[str], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
 TOO_SLOW = 4008
+SIGNED_OUT = 4401
 
 
 class Client:
@@ -46,9 +47,10 @@ class Client:
         self.dropped = False
         self.writer: asyncio.Task[None] | None = None
         self.warned_until = 0.0
+        self.ending: tuple[int, str] | None = None
 
     def push(self, frame: str) -> None:
-        if self.dropped:
+        if self.dropped or self.ending is not None:
             return
         if len(self.frames) >= self.limit:
             self.drop()
@@ -62,6 +64,15 @@ class Client:
         self.dropped = True
         self.ready.set()
         self.drained.set()
+
+    def end(self, frame: str, code: int, reason: str) -> None:
+        """Sends `frame` after what is queued, then closes with `code`; nothing more is queued."""
+        if self.dropped or self.ending is not None:
+            return
+        self.frames.append(frame)
+        self.ending = (code, reason)
+        self.drained.clear()
+        self.ready.set()
 
     def deliver(self, seq: int, frame: str) -> None:
         """Queues an event frame, in seq order, never one already sent."""
@@ -90,6 +101,10 @@ class Client:
                 if self.dropped:
                     with contextlib.suppress(Exception):
                         await self.close(TOO_SLOW, "too slow: reconnect with the last seq you saw")
+                    return
+                if self.ending is not None and not self.frames:
+                    with contextlib.suppress(Exception):
+                        await self.close(*self.ending)
                     return
         finally:
             # Also when a send failed (the client went away): nothing more will be sent.

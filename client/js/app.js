@@ -71,6 +71,14 @@ export function signedIn(me) {
   go(after && after !== "#/signin" ? after : "#/");
 }
 
+/** The server ended this session: sign in again, told why, then come back here. */
+export function sessionEnded(message) {
+  sessionStorage.setItem("annolog-signed-out", message);
+  sessionStorage.setItem("annolog-after-signin", location.hash);
+  app.me = null;
+  go("#/signin");
+}
+
 async function signOut() {
   if (app.view?.destroy) await app.view.destroy();
   app.view = null;

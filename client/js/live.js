@@ -4,11 +4,12 @@
 // the last seq (no gap, no duplicate) and sends again whatever was not acknowledged.
 
 export class Live {
-  constructor({ project, outbox, onFrame, onStatus, heartbeatSeconds = 10 }) {
+  constructor({ project, outbox, onFrame, onStatus, onSignedOut, heartbeatSeconds = 10 }) {
     this.project = project;
     this.outbox = outbox;
     this.onFrame = onFrame;
     this.onStatus = onStatus;
+    this.onSignedOut = onSignedOut;
     this.heartbeatMs = heartbeatSeconds * 1000;
     this.lastSeq = 0;
     this.watching = [];
@@ -56,6 +57,13 @@ export class Live {
       this.status(true);
       this.flush();
       if (this.holdsPage) this.send({ type: "heartbeat" });
+    }
+    // The session ended (signed out everywhere, a new password, the user disabled): reconnecting
+    // cannot help; what is still in the outbox is sent after the next sign-in.
+    if (frame.type === "reject" && !frame.id && ["unauthorized", "forbidden"].includes(frame.error?.code) && frame.error?.field !== "project") {
+      this.close();
+      this.onSignedOut?.(frame.error.message);
+      return;
     }
     if (frame.type === "ack" || frame.type === "reject") {
       const batch = frame.id ? this.outbox.settle(frame.id) : null;

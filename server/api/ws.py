@@ -24,10 +24,12 @@ from server.auth.roles import allowed
 from server.errors import ApiError, Forbidden, Unauthorized, Unprocessable
 from server.frames import event_frame, frame, page_frame, progress_frame
 from server.services import Services, services
-from server.ws_client import Client
+from server.ws_client import SIGNED_OUT, Client
 
 CATCH_UP_PAGE = 1_000
 POLICY_VIOLATION = 1008
+# How often an idle socket checks that its caller is still signed in (revoked, disabled).
+SIGN_IN_RECHECK_SECONDS = 5.0
 
 
 class Hello(msgspec.Struct, kw_only=True, tag="hello", forbid_unknown_fields=True):
@@ -74,7 +76,8 @@ async def endpoint(websocket: WebSocket) -> None:
         raw = await asyncio.wait_for(_receive_text(websocket), timeout=30)
         hello = _decode(_hello, raw)
         assert isinstance(hello, Hello)
-        client, is_admin = await _join(found, websocket, hello)
+        headers = _credentials(websocket, hello)
+        client, is_admin = await _join(found, websocket, hello, headers)
     except (ApiError, TimeoutError) as exc:
         body = (
             exc.body()
@@ -87,6 +90,7 @@ async def endpoint(websocket: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
+    watchdog = asyncio.create_task(_watch_sign_in(websocket, headers, client))
     try:
         while True:
             try:
@@ -94,10 +98,13 @@ async def endpoint(websocket: WebSocket) -> None:
             except ApiError as exc:
                 client.push(frame("reject", id=None, **exc.body()))
                 continue
+            if await _signed_out(websocket, headers, client):
+                continue  # the socket is closing; what was sent after sign-out is not done
             await _handle(found, client, is_admin, text)
     except WebSocketDisconnect:
         pass
     finally:
+        watchdog.cancel()
         await found.hub.remove(client)
         for stream in list(client.watching):
             found.hub.push_presence(stream)
@@ -114,8 +121,8 @@ async def _receive_text(websocket: WebSocket) -> str:
     return text
 
 
-async def _join(found: Services, websocket: WebSocket, hello: Hello) -> tuple[Client, bool]:
-    """Registers the client and catches it up; returns it and whether it is a global admin."""
+def _credentials(websocket: WebSocket, hello: Hello) -> dict[str, str]:
+    """The handshake's headers, with hello's token as a bearer token when one was sent."""
     headers = dict(websocket.headers)
     if hello.token:
         headers["authorization"] = f"Bearer {hello.token}"
@@ -123,6 +130,35 @@ async def _join(found: Services, websocket: WebSocket, hello: Hello) -> tuple[Cl
         # A handshake is a GET that carries the cookie but no CSRF token: without this check
         # another site's page could open a socket as the signed-in user.
         raise Forbidden("the websocket's Origin does not match this server", field="origin")
+    return headers
+
+
+async def _signed_out(websocket: WebSocket, headers: dict[str, str], client: Client) -> bool:
+    """Whether the caller is no longer signed in; if so the client is sent why and closed."""
+    try:
+        if await signed_in(websocket, headers) is not None:
+            return False
+        error: ApiError = Unauthorized("your session has ended: sign in again", field="session")
+    except (Unauthorized, Forbidden) as exc:  # sessions revoked, or the user disabled
+        error = exc
+    except ApiError:
+        return False  # the user store is out of reach: that is not a sign-out
+    client.end(frame("reject", id=None, **error.body()), SIGNED_OUT, "signed out")
+    return True
+
+
+async def _watch_sign_in(websocket: WebSocket, headers: dict[str, str], client: Client) -> None:
+    """Closes a socket that sends nothing soon after its caller's sessions end."""
+    while True:
+        await asyncio.sleep(SIGN_IN_RECHECK_SECONDS)
+        if await _signed_out(websocket, headers, client):
+            return
+
+
+async def _join(
+    found: Services, websocket: WebSocket, hello: Hello, headers: dict[str, str]
+) -> tuple[Client, bool]:
+    """Registers the client and catches it up; returns it and whether it is a global admin."""
     principal = await signed_in(websocket, headers)
     if principal is None:
         raise Unauthorized(

@@ -4,7 +4,7 @@
 // connection's frames, label_undo.js undo/redo, label_bars.js the bars around the view.
 import { api, projectPath, itemPath } from "../api.js";
 import { h, mount } from "../dom.js";
-import { app, notify, banner, go, confirmDialog } from "../app.js";
+import { app, notify, banner, confirmDialog, sessionEnded } from "../app.js";
 import { Outbox, newId } from "../outbox.js";
 import { Live } from "../live.js";
 import { tagForKey } from "../keys.js";
@@ -52,6 +52,7 @@ class LabelSession {
     this.live = new Live({
       project: this.projectId, outbox: this.outbox, heartbeatSeconds: beat,
       onFrame: (f) => this.frame(f), onStatus: (s) => this.connection(s),
+      onSignedOut: sessionEnded,
     });
     this.live.lastSeq = answer.seq;
     this.live.watching = [...this.page.items];
@@ -280,4 +281,3 @@ class LabelSession {
 
 const isEmpty = (d) => !d || (!d.tags.length && !d.regions.size && !d.strokes.length && !d.spans.size);
 
-export { go };

@@ -4,6 +4,10 @@ import { signedIn } from "../app.js";
 
 export function signIn() {
   const error = h("p", { class: "error", role: "alert", hidden: true });
+  // Why the last session ended, when the server ended it (revoked, or the user disabled).
+  const ended = sessionStorage.getItem("annolog-signed-out");
+  sessionStorage.removeItem("annolog-signed-out");
+  if (ended) { error.textContent = ended; error.hidden = false; }
   const user = h("input", { id: "username", name: "username", autocomplete: "username", required: true, autofocus: true });
   const pass = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
   const button = h("button", { class: "primary wide", type: "submit" }, "Sign in");
