@@ -58,7 +58,9 @@ class PostgresServer:
 
     def halt(self) -> None:
         """Shuts the server down as an operator would (sessions are ended); keeps its data."""
-        _as_postgres(self.bin_dir / "pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        _as_postgres(
+            str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"
+        )
 
     def resume(self) -> None:
         """Starts a halted server again, on the same port and data."""

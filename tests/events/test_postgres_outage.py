@@ -108,10 +108,11 @@ async def test_a_writer_cut_twice_while_waiting_for_the_lock_fails_unavailable_a
         await held.execute(begin_append_sql(store.append_key))
         append = asyncio.create_task(store.append("item-p-a", [tagged("a")], 0))
         # The store tries once more on a fresh connection after a cut; a second cut is reported.
-        for _ in range(2):
-            await terminate_writer_when(watcher, "wait_event_type = 'Lock'")
+        first = await terminate_writer_when(watcher, "wait_event_type = 'Lock'")
+        await terminate_writer_when(watcher, f"wait_event_type = 'Lock' AND pid <> {first}")
         with pytest.raises(StoreUnavailableError, match="unavailable"):
-            await append
+            async with asyncio.timeout(TIMEOUT):
+                await append
         await held.execute("ROLLBACK")
     finally:
         await held.close()
@@ -139,7 +140,8 @@ async def test_a_commit_cut_off_before_its_answer_is_recognised_when_retried(
             append = asyncio.create_task(store.append("item-p-a", [tagged("a")], 0))
             await terminate_writer_when(admin, "wait_event = 'SyncRep'")
             with pytest.raises(StoreUnavailableError, match="same event ids is recognised"):
-                await append
+                async with asyncio.timeout(TIMEOUT):
+                    await append
         finally:
             await admin.execute("ALTER SYSTEM RESET synchronous_standby_names")
             await admin.execute("SELECT pg_reload_conf()")
@@ -155,18 +157,19 @@ async def test_a_commit_cut_off_before_its_answer_is_recognised_when_retried(
         await admin.close()
 
 
-async def terminate_writer_when(conn: asyncpg.Connection, condition: str) -> None:
-    """Waits until the store's writer is in the state `condition` describes, then cuts it.
+async def terminate_writer_when(conn: asyncpg.Connection, condition: str) -> int:
+    """Waits until the store's writer is in the state `condition` describes, cuts it, and
+    returns its pid (a backend being cut may still be listed for a moment: exclude it by pid).
 
     `conn` must not be inside a transaction: pg_stat_activity would show it the same backends
     all along.
     """
     async with asyncio.timeout(TIMEOUT):
         while True:
-            cut = await conn.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            pid: int | None = await conn.fetchval(
+                "SELECT pid FROM pg_stat_activity"
                 f" WHERE application_name = 'annolog-writer' AND {condition}"
             )
-            if cut:
-                return
+            if pid is not None and await conn.fetchval("SELECT pg_terminate_backend($1)", pid):
+                return pid
             await asyncio.sleep(0.02)

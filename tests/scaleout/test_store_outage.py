@@ -54,9 +54,10 @@ async def test_an_append_the_database_cannot_take_is_answered_503_and_can_be_sen
 
             await held.execute(begin_append_sql(await lock_key(held, "append")))
             sent = asyncio.create_task(ann.request("POST", path, json=body))
-            for _ in range(2):
-                await cut_writer_waiting_for_the_lock(watcher)
-            answer = await sent
+            first = await cut_writer_waiting_for_the_lock(watcher)
+            await cut_writer_waiting_for_the_lock(watcher, first)
+            async with asyncio.timeout(TIMEOUT):
+                answer = await sent
             await held.execute("ROLLBACK")
 
             assert answer.status_code == 503, answer.text
@@ -77,17 +78,20 @@ async def test_an_append_the_database_cannot_take_is_answered_503_and_can_be_sen
     server.assert_clean_log()
 
 
-async def cut_writer_waiting_for_the_lock(conn: asyncpg.Connection) -> None:
-    """Cuts the server's writer connection once it waits for the append lock."""
+async def cut_writer_waiting_for_the_lock(conn: asyncpg.Connection, cut_before: int = 0) -> int:
+    """Cuts the server's writer connection once it waits for the append lock; returns its pid.
+
+    A backend cut before may still be listed, waiting, for a moment: `cut_before` excludes it.
+    """
     async with asyncio.timeout(TIMEOUT):
         while True:
-            cut = await conn.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = 'annolog-writer' AND wait_event_type = 'Lock'"
-                " AND datname = current_database()"
+            pid: int | None = await conn.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'annolog-writer'"
+                " AND wait_event_type = 'Lock' AND datname = current_database() AND pid <> $1",
+                cut_before,
             )
-            if cut:
-                return
+            if pid is not None and await conn.fetchval("SELECT pg_terminate_backend($1)", pid):
+                return pid
             await asyncio.sleep(0.02)
 
 
