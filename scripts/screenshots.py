@@ -141,6 +141,13 @@ def main() -> int:
             page.goto(f"{base}/#/admin/p/digits")
             page.get_by_role("heading", name="Progress per labeler").wait_for()
             shoot(page, out, "17-admin-project")
+            page.goto(f"{base}/#/admin/p/scans")
+            page.get_by_role("heading", name="CT, MR and X-ray").wait_for()
+            page.locator(".card", has=page.get_by_role("heading", name="Export labels")).evaluate(
+                "card => window.scrollTo(0, card.getBoundingClientRect().top + scrollY - 70)"
+            )
+            page.get_by_label("Export format").select_option("coco")
+            shoot(page, out, "18-admin-export")
             browser.close()
     return 0
 
