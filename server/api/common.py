@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from events.codec import payload_error
+from events.errors import EventLogError
 from events.projections.workspace import ProjectState
 from server.auth.errors import AuthError
 from server.auth.principal import Principal, needs_csrf, principal_from
@@ -20,6 +21,7 @@ from server.errors import (
     Unauthorized,
     Unprocessable,
     from_auth_error,
+    from_log_error,
 )
 from server.services import Services, services
 
@@ -89,6 +91,8 @@ async def signed_in(
         )
     except AuthError as exc:
         raise from_auth_error(exc) from exc
+    except EventLogError as exc:  # the user store's database is out of reach (503)
+        raise from_log_error(exc) from exc
 
 
 async def caller(connection: HTTPConnection) -> Principal:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 import asyncpg
 from argon2 import PasswordHasher
 
+from events.postgres_connections import translated
 from events.postgres_schema import Migration, migrate
 from server.auth.passwords import HASHER
 from server.auth.sql_users import Dialect, Row, SQLUserStore, Statements
@@ -98,13 +99,16 @@ class PostgresUserStore(SQLUserStore):
             raise
         return store
 
+    # A database out of reach is the log's StoreUnavailableError (503), as for the event store.
     async def _fetch(self, sql: str, *args: object) -> Sequence[Row]:
-        rows: list[Row] = await self._pool.fetch(sql, *args)
+        with translated():
+            rows: list[Row] = await self._pool.fetch(sql, *args)
         return rows
 
     async def _execute(self, sql: str, *args: object) -> int:
-        # The status reads "UPDATE 3" or "INSERT 0 1": the last word counts the rows.
-        status: str = await self._pool.execute(sql, *args)
+        with translated():
+            # The status reads "UPDATE 3" or "INSERT 0 1": the last word counts the rows.
+            status: str = await self._pool.execute(sql, *args)
         return int(status.rpartition(" ")[2])
 
     async def _close(self) -> None:

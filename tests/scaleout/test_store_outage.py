@@ -98,3 +98,49 @@ async def cut_writer_waiting_for_the_lock(conn: asyncpg.Connection, cut_before: 
 async def copies(conn: asyncpg.Connection, event_id: str) -> int:
     count: int = await conn.fetchval("SELECT count(*) FROM events WHERE event_id = $1", event_id)
     return count
+
+
+async def test_a_sign_in_check_the_database_cannot_answer_is_503(tmp_path: Path) -> None:
+    """The user store is on the same PostgreSQL: a caller looked up while it is cut off gets
+    a 503 too, never a 500, and the next request is answered as usual."""
+    dsn = await database_dsn("users_outage_http")
+    tokens = await seed_tokens(dsn)
+    server = Server(tmp_path / "a", {"DATABASE_URL": dsn, "ANNOLOG_MEDIA_DIR": str(tmp_path)})
+    server.root.mkdir()
+    await server.astart()
+    held, watcher = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        async with http_client(server) as http:
+            ann = Clients(http, tokens)("ann")
+            assert (await ann.get("/api/session"))["user"] == "ann"
+            await asyncio.sleep(1.5)  # past the 1 s cache of token owners
+
+            await held.execute("BEGIN; LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE")
+            sent = asyncio.create_task(ann.request("GET", "/api/session"))
+            await cut_waiting(watcher, "annolog-users")
+            async with asyncio.timeout(TIMEOUT):
+                answer = await sent
+            await held.execute("ROLLBACK")
+
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "unavailable"
+            assert (await ann.get("/api/session"))["user"] == "ann"
+    finally:
+        await held.close()
+        await watcher.close()
+        await server.astop()
+    server.assert_clean_log()
+
+
+async def cut_waiting(conn: asyncpg.Connection, application: str) -> int:
+    """Cuts the first connection of `application` that waits for a lock; returns its pid."""
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            pid: int | None = await conn.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
+                " AND wait_event_type = 'Lock' AND datname = current_database()",
+                application,
+            )
+            if pid is not None and await conn.fetchval("SELECT pg_terminate_backend($1)", pid):
+                return pid
+            await asyncio.sleep(0.02)
