@@ -54,8 +54,8 @@ async def test_an_append_the_database_cannot_take_is_answered_503_and_can_be_sen
 
             await held.execute(begin_append_sql(await lock_key(held, "append")))
             sent = asyncio.create_task(ann.request("POST", path, json=body))
-            first = await cut_writer_waiting_for_the_lock(watcher)
-            await cut_writer_waiting_for_the_lock(watcher, first)
+            first = await cut_waiting_for_a_lock(watcher)
+            await cut_waiting_for_a_lock(watcher, first)
             async with asyncio.timeout(TIMEOUT):
                 answer = await sent
             await held.execute("ROLLBACK")
@@ -78,16 +78,19 @@ async def test_an_append_the_database_cannot_take_is_answered_503_and_can_be_sen
     server.assert_clean_log()
 
 
-async def cut_writer_waiting_for_the_lock(conn: asyncpg.Connection, cut_before: int = 0) -> int:
-    """Cuts the server's writer connection once it waits for the append lock; returns its pid.
+async def cut_waiting_for_a_lock(
+    conn: asyncpg.Connection, cut_before: int = 0, application: str = "annolog-writer"
+) -> int:
+    """Cuts the server's `application` connection once it waits for a lock; returns its pid.
 
     A backend cut before may still be listed, waiting, for a moment: `cut_before` excludes it.
     """
     async with asyncio.timeout(TIMEOUT):
         while True:
             pid: int | None = await conn.fetchval(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = 'annolog-writer'"
-                " AND wait_event_type = 'Lock' AND datname = current_database() AND pid <> $1",
+                "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
+                " AND wait_event_type = 'Lock' AND datname = current_database() AND pid <> $2",
+                application,
                 cut_before,
             )
             if pid is not None and await conn.fetchval("SELECT pg_terminate_backend($1)", pid):
@@ -117,7 +120,7 @@ async def test_a_sign_in_check_the_database_cannot_answer_is_503(tmp_path: Path)
 
             await held.execute("BEGIN; LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE")
             sent = asyncio.create_task(ann.request("GET", "/api/session"))
-            await cut_waiting(watcher, "annolog-users")
+            await cut_waiting_for_a_lock(watcher, application="annolog-users")
             async with asyncio.timeout(TIMEOUT):
                 answer = await sent
             await held.execute("ROLLBACK")
@@ -130,17 +133,3 @@ async def test_a_sign_in_check_the_database_cannot_answer_is_503(tmp_path: Path)
         await watcher.close()
         await server.astop()
     server.assert_clean_log()
-
-
-async def cut_waiting(conn: asyncpg.Connection, application: str) -> int:
-    """Cuts the first connection of `application` that waits for a lock; returns its pid."""
-    async with asyncio.timeout(TIMEOUT):
-        while True:
-            pid: int | None = await conn.fetchval(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
-                " AND wait_event_type = 'Lock' AND datname = current_database()",
-                application,
-            )
-            if pid is not None and await conn.fetchval("SELECT pg_terminate_backend($1)", pid):
-                return pid
-            await asyncio.sleep(0.02)
