@@ -37,7 +37,7 @@ from append_workload import (
     RAW_BATCH,
     RUNS,
     Result,
-    gesture,
+    append_until,
     median_of,
     raw_rows,
     summarize,
@@ -61,24 +61,12 @@ async def run_store(directory: Path, appenders: int, seconds: float) -> Result:
         start = time.perf_counter()
         deadline = start + seconds
 
-        async def appender(index: int) -> None:
-            stream = f"item-{PROJECT}-a{index}"
-            version = 0
-            clock = time.perf_counter
-            record = latencies.append
-            while clock() < deadline:
-                event = NewEvent(
-                    event_id=f"a{index}-{version}",
-                    event=gesture(index, version),
-                    actor="ann",
-                    session="s1",
-                )
-                sent = clock()
-                [recorded] = await store.append(stream, [event], version)
-                record(clock() - sent)
-                version = recorded.version
+        def running() -> bool:
+            return time.perf_counter() < deadline
 
-        await asyncio.gather(*(appender(i) for i in range(appenders)))
+        await asyncio.gather(
+            *(append_until(store, i, running, latencies) for i in range(appenders))
+        )
         elapsed = time.perf_counter() - start
         assert await store.last_seq() == len(latencies) + 1
         return summarize(len(latencies), elapsed, latencies)

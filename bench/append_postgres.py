@@ -13,7 +13,7 @@ from append_workload import (
     RAW_BATCH,
     RUNS,
     Result,
-    gesture,
+    append_until,
     median_of,
     raw_rows,
     summarize,
@@ -32,24 +32,10 @@ async def pg_appenders(url: str, indexes: range, deadline: float) -> list[float]
     try:
         latencies: list[float] = []
 
-        async def appender(index: int) -> None:
-            stream = f"item-{PROJECT}-a{index}"
-            version = 0
-            clock = time.perf_counter
-            record = latencies.append
-            while time.monotonic() < deadline:
-                event = NewEvent(
-                    event_id=f"a{index}-{version}",
-                    event=gesture(index, version),
-                    actor="ann",
-                    session="s1",
-                )
-                sent = clock()
-                [recorded] = await store.append(stream, [event], version)
-                record(clock() - sent)
-                version = recorded.version
+        def running() -> bool:
+            return time.monotonic() < deadline
 
-        await asyncio.gather(*(appender(i) for i in indexes))
+        await asyncio.gather(*(append_until(store, i, running, latencies) for i in indexes))
         return latencies
     finally:
         await store.close()

@@ -2,11 +2,14 @@
 rows the store would store for it (for the raw baselines), latencies to figures."""
 
 import statistics
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from events.annotation import BoxDrawn
 from events.codec import encode
-from events.envelope import Recorded
+from events.envelope import NewEvent, Recorded
+from events.store import EventStore
 from events.vocabulary import EVENT_TAGS
 
 APPENDERS = (1, 10, 100, 1000)
@@ -34,6 +37,24 @@ def gesture(appender: int, n: int) -> BoxDrawn:
         w=32.5,
         h=18.0,
     )
+
+
+async def append_until(
+    store: EventStore, index: int, running: Callable[[], bool], latencies: list[float]
+) -> None:
+    """Appender `index`: one gesture at a time on a stream of its own while `running()`."""
+    stream = f"item-{PROJECT}-a{index}"
+    version = 0
+    clock = time.perf_counter
+    record = latencies.append
+    while running():
+        event = NewEvent(
+            event_id=f"a{index}-{version}", event=gesture(index, version), actor="ann", session="s1"
+        )
+        sent = clock()
+        [recorded] = await store.append(stream, [event], version)
+        record(clock() - sent)
+        version = recorded.version
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
