@@ -1,12 +1,13 @@
 // The image editor for boxes, polygons and semantic masks (images and DICOM): a canvas with
 // zoom and pan, the tools of tools.js, a regions list, brush and window/level controls.
 import * as g from "../geometry.js";
-import { h, mount, kbd, swatch, inkOn } from "../dom.js";
+import { h, mount, kbd, inkOn } from "../dom.js";
 import { notify, confirmDialog } from "../app.js";
 import { drawScene, MaskLayer } from "./paint.js";
 import { DicomSource } from "./dicom.js";
 import { pointerDown, pointerMove, pointerUp, closePolygon, lockedNotice } from "./tools.js";
-import { draftFromProposal, draftOnFrame, FRAMED } from "../draft.js";
+import { sidePanel } from "./editor_side.js";
+import { draftOnFrame, FRAMED } from "../draft.js";
 
 const TOOLS = {
   rect: ["Rectangle", "R"], template: ["Template box", "T"], move: ["Move / resize", "M"],
@@ -341,49 +342,7 @@ class Editor {
         h("button", { class: "ghost", "aria-label": "Zoom in", onclick: () => this.zoom(1.25) }, "+")));
   }
 
-  renderSide() {
-    const draft = this.shown();
-    const items = this.s.page.items;
-    const proposal = this.suggestion();
-    const regions = [...draft.regions.values()];
-    const away = draft.elsewhere;
-    mount(this.side,
-      items.length > 1 ? h("div", { class: "pager" },
-        h("button", { class: "ghost", disabled: this.index === 0, onclick: () => this.go(-1) }, "‹ Prev"),
-        h("span", {}, `Item ${this.index + 1} of ${items.length}`),
-        h("button", { class: "ghost", disabled: this.index === items.length - 1, onclick: () => this.go(1) }, "Next ›")) : null,
-      h("h3", {}, this.info.name || this.item),
-      this.patientLine(),
-      proposal ? h("button", { class: "suggestion wide", onclick: () => this.s.gesture(this.item, [{ type: "annotation.prelabel_applied", proposal_event_id: proposal.id }]) },
-        `Apply the assistant's suggestion (${proposal.count} region${proposal.count === 1 ? "" : "s"}, ${Math.round(proposal.confidence * 100)}%)`) : null,
-      h("h4", {}, `Regions (${regions.length})`),
-      regions.length > 200 ? h("p", { class: "muted small" }, `${regions.length} regions (list hidden)`)
-        : h("ul", { class: "regions", "aria-label": "Regions" }, regions.map((r) => h("li", {
-          class: r.region_id === this.selected ? "selected" : null,
-        },
-        h("button", { class: "region-name", onclick: () => this.select(r.region_id), "aria-label": `Select ${r.kind} ${r.tag ?? "untagged"}` },
-          swatch(r.tag ? this.s.colour(r.tag) : "#999"), `${r.tag ?? "untagged"} · ${r.kind}`),
-        h("button", { class: ["ghost", "small", "lock", r.locked && "on"], title: r.locked ? "Unlock (L)" : "Lock (L)", "aria-label": `${r.locked ? "Unlock" : "Lock"} ${r.tag ?? "region"}`, onclick: () => this.s.gesture(this.item, [{ type: "annotation.region_lock_toggled", region_id: r.region_id, locked: !r.locked }]) }, r.locked ? "locked" : "lock"),
-        h("button", { class: "ghost icon", title: "Delete", "aria-label": `Delete ${r.tag ?? "region"}`, onclick: () => { if (r.locked) lockedNotice(); else { this.emit({ type: "annotation.region_deleted", region_id: r.region_id }); this.select(null); } } }, "✕")))),
-      away ? h("p", { class: "muted small", "aria-label": "Regions on other frames" }, `${away} region${away === 1 ? "" : "s"} on other frames`) : null,
-      this.mask ? h("p", { class: "muted small" }, `${draft.strokes.length} brush stroke${draft.strokes.length === 1 ? "" : "s"}; polygons join the mask on submit.`) : null,
-      h("p", { class: "muted small hint" }, "Wheel zooms, Space+drag or middle-drag pans.", this.dicom?.window ? " Right-drag (or W) sets window/level." : ""));
-  }
-
-  /** The patient, when the server shows this project's members the identifiers. */
-  patientLine() {
-    const p = this.dicom?.meta?.patient;
-    const parts = p ? [p.patient_name, p.patient_id && `ID ${p.patient_id}`, p.patient_birth_date && `born ${p.patient_birth_date}`, p.patient_sex, p.patient_age].filter(Boolean) : [];
-    return parts.length ? h("p", { class: "muted small", "aria-label": "Patient" }, `Patient: ${parts.join(" · ")}`) : null;
-  }
-
-  suggestion() {
-    const p = this.s.proposals.get(this.item);
-    if (!p?.latest || this.draft().prelabel === p.latest) return null;
-    const proposal = p.proposals[p.latest];
-    const d = draftFromProposal(p.latest, proposal, false);
-    return d.regions.size ? { id: p.latest, count: d.regions.size, confidence: proposal.confidence } : null;
-  }
+  renderSide() { mount(this.side, sidePanel(this)); }
 
   status() {
     const c = this.cursor;
