@@ -11,13 +11,19 @@ from server.api.common import JSONResponse, caller, read_json
 from server.api.openapi import accepts
 from server.auth.cookies import cookie_attributes
 from server.auth.principal import TOKEN_SESSION_PREFIX
-from server.errors import NotFound, Unauthorized
+from server.auth.users import MAX_PASSWORD, MIN_PASSWORD
+from server.errors import Forbidden, NotFound, Unauthorized, Unprocessable
 from server.services import Services, services
 
 
 class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, Meta(min_length=1, max_length=64)]
     password: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
+class PasswordBody(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, Meta(min_length=1, max_length=1024)]
+    new_password: Annotated[str, Meta(min_length=1, max_length=1024)]
 
 
 class TokenBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -88,14 +94,50 @@ async def sign_out_everywhere(request: Request) -> JSONResponse:
     return _without_cookie(found, JSONResponse({"revoked": principal.username}))
 
 
-async def end_cookie_sessions(found: Services, username: str) -> None:
-    """Signs out, in the queue, every open session of the user that came by cookie."""
+@accepts(PasswordBody)
+async def change_password(request: Request) -> JSONResponse:
+    """Changes the caller's own password: every other session cookie of theirs ends, this one
+    carries on (same session, same CSRF token); API tokens stay valid."""
+    found = services(request)
+    principal = await caller(request)
+    if principal.via != "cookie":
+        raise Forbidden(
+            "sign in with your password to change it; an API token cannot", field="authorization"
+        )
+    body = await read_json(request, PasswordBody)
+    if not MIN_PASSWORD <= len(body.new_password) <= MAX_PASSWORD:
+        raise Unprocessable(
+            f"new_password: {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="new_password"
+        )
+    if await found.users.authenticate(principal.username, body.current_password) is None:
+        raise Forbidden("that is not your current password", field="current_password")
+    await found.users.set_password(principal.username, body.new_password)
+    owner = await found.users.authenticate_session(principal.username, body.new_password)
+    if owner is None:  # changed again, by another request, in between
+        raise Unauthorized("your password was changed again meanwhile: sign in", field="session")
+    await end_cookie_sessions(found, principal.username, keep=principal.session_id)
+    assert principal.csrf is not None, "a cookie session always has a CSRF token"
+    session = found.signer.continued(
+        principal.username, principal.session_id, principal.csrf, epoch=owner.epoch
+    )
+    response = JSONResponse({"changed": principal.username})
+    response.set_cookie(
+        value=found.signer.sign(session),
+        max_age=found.settings.session_max_age,
+        **cookie_attributes(found.settings.secure_cookies),
+    )
+    return response
+
+
+async def end_cookie_sessions(found: Services, username: str, keep: str | None = None) -> None:
+    """Signs out, in the queue, every open session of the user that came by cookie (but `keep`)."""
     sessions = {
         session_id
         for project in list(found.live.workspace.projects.values())
         for session_id, session in project.queue.sessions.items()
         if session.user == username
         and session.open
+        and session_id != keep
         and not session_id.startswith(TOKEN_SESSION_PREFIX)
     }
     for session_id in sorted(sessions):
@@ -150,6 +192,7 @@ routes = [
     Route("/api/session", who_am_i, methods=["GET"]),
     Route("/api/session", sign_out, methods=["DELETE"]),
     Route("/api/session/revoke", sign_out_everywhere, methods=["POST"]),
+    Route("/api/session/password", change_password, methods=["PUT"]),
     Route("/api/tokens", create_token, methods=["POST"]),
     Route("/api/tokens", list_tokens, methods=["GET"]),
     Route("/api/tokens/{token}", revoke_token, methods=["DELETE"]),

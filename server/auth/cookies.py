@@ -110,6 +110,16 @@ class SessionSigner:
             epoch=epoch,
         )
 
+    def continued(self, username: str, session_id: str, csrf: str, *, epoch: int) -> Session:
+        """The same session (id and CSRF token) under a new epoch, e.g. after a new password."""
+        return Session(
+            username=username,
+            session_id=session_id,
+            issued_at=self._clock(),
+            csrf=csrf,
+            epoch=epoch,
+        )
+
     def sign(self, session: Session) -> str:
         """The cookie value that carries this session."""
         payload = _b64(_encode(session))

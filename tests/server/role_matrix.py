@@ -30,6 +30,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/session"): (200, 200, 200, 200, 200, 200, 401),
     ("DELETE", "/api/session"): (200, 200, 200, 200, 200, 200, 401),
     ("POST", "/api/session/revoke"): (200, 200, 200, 200, 200, 200, 401),
+    # Only a browser session may change its password: these callers come with API tokens.
+    ("PUT", "/api/session/password"): (403, 403, 403, 403, 403, 403, 401),
     ("POST", "/api/tokens"): (201, 201, 201, 201, 201, 201, 401),
     ("GET", "/api/tokens"): (200, 200, 200, 200, 200, 200, 401),
     ("DELETE", "/api/tokens/{token}"): (200, 200, 200, 200, 200, 200, 401),
@@ -207,6 +209,10 @@ PREPARE: dict[tuple[str, str], Prepare] = {
     ("GET", "/api/session"): simple("/api/session"),
     ("DELETE", "/api/session"): sign_out,
     ("POST", "/api/session/revoke"): simple("/api/session/revoke"),
+    ("PUT", "/api/session/password"): simple(
+        "/api/session/password",
+        json={"current_password": "not-checked-for-tokens", "new_password": "a-new-password"},
+    ),
     ("POST", "/api/tokens"): simple("/api/tokens", json={"label": "matrix"}),
     ("GET", "/api/tokens"): simple("/api/tokens"),
     ("DELETE", "/api/tokens/{token}"): revoke,

@@ -207,3 +207,68 @@ async def test_bad_user_changes_are_refused_naming_the_field(
     users = {u["username"]: u for u in (await clients("admin").get("/api/users"))["users"]}
     assert not users["bob"]["disabled"]
     assert not users["admin"]["disabled"]
+
+
+async def test_a_user_changes_their_own_password_and_keeps_this_session(
+    clients: Clients, browsers: Callable[[], Browser]
+) -> None:
+    admin = clients("admin")
+    await new_user(admin, "quinn")
+    await make_project(
+        admin, "own_password", items=4, members={"quinn": "labeler", "bob": "labeler"}
+    )
+    laptop, phone = browsers(), browsers()
+    await laptop.sign_in("quinn")
+    await phone.sign_in("quinn")
+    held = (await laptop.post("/api/projects/own_password/page", {"page_size": 2})).json()["items"]
+    lent = (await phone.post("/api/projects/own_password/page", {"page_size": 2})).json()["items"]
+    path = "/api/session/password"
+
+    async def change(body: dict[str, str], csrf: bool = True) -> httpx.Response:
+        headers = {"x-csrf-token": laptop.csrf} if csrf else {}
+        return await laptop.http.put(path, json=body, headers=headers)
+
+    new = "another-long-password"
+    assert_error(
+        await change({"current_password": PASSWORD, "new_password": new}, csrf=False),
+        403,
+        "x-csrf-token",
+    )
+    assert_error(
+        await change({"current_password": "wrong-one!", "new_password": new}),
+        403,
+        "current_password",
+    )
+    assert_error(
+        await change({"current_password": PASSWORD, "new_password": "short"}),
+        422,
+        "new_password",
+        "8 to",
+    )
+    assert_error(await change({"current_password": PASSWORD}), 422, "$")
+    token = (await laptop.post("/api/tokens", {"label": "script"})).json()["token"]
+    by_token = await laptop.http.put(
+        path,
+        json={"current_password": PASSWORD, "new_password": new},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert_error(by_token, 403, "authorization")
+    assert (await laptop.sign_in("quinn", new)).status_code == 401  # nothing changed yet
+
+    session = (await laptop.who()).json()["session"]
+    answer = await change({"current_password": PASSWORD, "new_password": new})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"changed": "quinn"}
+
+    # This browser carries on: same session, same CSRF token, its page still its own.
+    assert (await laptop.who()).json()["session"] == session
+    again = await laptop.post("/api/projects/own_password/page", {"page_size": 2})
+    assert again.json()["items"] == held
+    # The other browser is signed out and its page went back to the queue.
+    assert_error(await phone.who(), 401, "session")
+    assert sorted((await clients("bob").page("own_password"))["items"]) == sorted(lent)
+    # The API token is not a session: it still works.
+    mine = await laptop.http.get("/api/session", headers={"authorization": f"Bearer {token}"})
+    assert mine.status_code == 200
+    assert (await phone.sign_in("quinn")).status_code == 401
+    assert (await phone.sign_in("quinn", new)).status_code == 200
