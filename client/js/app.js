@@ -12,6 +12,7 @@ const ROUTES = [
   [/^#\/p\/([a-z0-9_]+)$/, (p) => import("./views/projects.js").then((m) => m.instructions(p))],
   [/^#\/p\/([a-z0-9_]+)\/label$/, (p) => import("./views/label.js").then((m) => m.label(p))],
   [/^#\/p\/([a-z0-9_]+)\/audit(?:\/(.+))?$/, (p, item) => import("./views/audit.js").then((m) => m.audit(p, item && decodeURIComponent(item)))],
+  [/^#\/account$/, () => import("./views/account.js").then((m) => m.account())],
   [/^#\/admin$/, () => import("./views/admin.js").then((m) => m.adminHome())],
   [/^#\/admin\/new$/, () => import("./views/admin.js").then((m) => m.createProject())],
   [/^#\/admin\/p\/([a-z0-9_]+)$/, (p) => import("./views/admin.js").then((m) => m.manageProject(p))],
@@ -97,7 +98,7 @@ function topbar() {
       me.is_admin ? h("a", { href: "#/admin" }, "Admin") : null) : null,
     h("span", { class: "spacer" }),
     h("button", { class: "ghost icon", title: "Keyboard shortcuts (?)", "aria-label": "Keyboard shortcuts", onclick: toggleHelp }, "?"),
-    me ? h("span", { class: "who" }, me.display_name || me.user) : null,
+    me ? h("a", { class: "who", href: "#/account", title: "Your account" }, me.display_name || me.user) : null,
     me ? h("button", { class: "ghost", onclick: signOut }, "Sign out") : null);
 }
 

@@ -34,6 +34,9 @@ export function mount(el, ...children) {
   return el;
 }
 
+/** A form row: the label for an input, and the input given that id. */
+export const field = (label, input, id) => [h("label", { for: id }, label), Object.assign(input, { id })];
+
 /** A key hint: <kbd>R</kbd>. */
 export const kbd = (k) => h("kbd", {}, k);
 

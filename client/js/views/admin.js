@@ -1,22 +1,18 @@
 // Administration: users, creating a project, and per project: import, members and roles,
 // progress per labeler, tags and instructions, patient identifiers, exports and label imports.
 import { api, projectPath, enc } from "../api.js";
-import { h, mount, swatch, kbd, when } from "../dom.js";
+import { h, mount, swatch, kbd, when, field } from "../dom.js";
 import { notify, go } from "../app.js";
 import { TYPE_NAMES, progressBar, instructionsDom, tagList } from "./projects.js";
 import { exportCard, importLabelsCard } from "./exports.js";
+import { usersCard } from "./admin_users.js";
 
 const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45", "#469990", "#9a6324"];
 const ROLES = ["labeler", "auditor", "reviewer", "admin"];
 
-const field = (label, input, id) => [h("label", { for: id }, label), Object.assign(input, { id })];
 
 export async function adminHome() {
   const [{ users }, { projects }] = await Promise.all([api.get("/api/users"), api.get("/api/projects")]);
-  const name = h("input", { required: true, autocomplete: "off" });
-  const pass = h("input", { type: "password", required: true, minlength: 8, autocomplete: "new-password" });
-  const display = h("input", {});
-  const isAdmin = h("input", { type: "checkbox" });
   const log = h("pre", { class: "log", hidden: true, "aria-label": "Rebuild progress" });
   return {
     el: h("section", { class: "page" },
@@ -28,20 +24,7 @@ export async function adminHome() {
               h("td", {}, h("a", { href: `#/admin/p/${p.project_id}` }, p.name)), h("td", {}, TYPE_NAMES[p.project_type]),
               h("td", {}, `${p.counts.done} / ${p.counts.total}`)))))),
         h("div", { class: "stack" },
-          h("div", { class: "card" }, h("h2", {}, "Users"),
-            h("table", { class: "data" }, h("tbody", {}, users.map((u) => h("tr", {}, h("td", {}, u.username), h("td", {}, u.display_name || ""), h("td", {}, u.is_admin ? "admin" : ""))))),
-            h("h4", {}, "Add a user"),
-            h("form", {
-              class: "form-grid", onsubmit: async (e) => {
-                e.preventDefault();
-                try {
-                  await api.post("/api/users", { username: name.value.trim(), password: pass.value, display_name: display.value, is_admin: isAdmin.checked });
-                  notify(`User ${name.value} added.`, "ok");
-                  go("#/admin");
-                } catch (err) { notify(err.message, "error"); }
-              },
-            }, field("Username", name, "new-user"), field("Password", pass, "new-pass"), field("Display name", display, "new-display"),
-            field("Administrator", isAdmin, "new-admin"), h("span", {}), h("button", { class: "primary", type: "submit" }, "Add user"))),
+          usersCard(users),
           h("div", { class: "card" }, h("h2", {}, "Read model"),
             h("p", { class: "muted small" }, "Drop the projections and rebuild them from the log; the result is checked byte for byte against the live model."),
             h("button", { onclick: () => reproject(log) }, "Rebuild from the log"), log)))),
