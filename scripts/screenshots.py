@@ -148,6 +148,9 @@ def main() -> int:
             )
             page.get_by_label("Export format").select_option("coco")
             shoot(page, out, "18-admin-export")
+            page.goto(f"{base}/#/account")
+            page.get_by_role("heading", name="Your account").wait_for()
+            shoot(page, out, "19-account")
             browser.close()
     return 0
 

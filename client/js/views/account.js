@@ -63,6 +63,7 @@ export async function account() {
     el: h("section", { class: "page narrow" },
       h("h1", {}, "Your account"),
       h("p", { class: "muted" }, `Signed in as ${app.me.user}`),
+      h("div", { class: "stack" },
       h("div", { class: "card" }, h("h2", {}, "Change your password"),
         h("form", { class: "form-grid", onsubmit: changePassword },
           ...field("Current password", current, "a-current"), ...field("New password", fresh, "a-new"),
@@ -76,6 +77,6 @@ export async function account() {
         h("p", { class: "muted small" }, "For scripts: send ", h("code", {}, "Authorization: Bearer <token>"), "."),
         tokenList,
         h("form", { class: "actions", onsubmit: makeToken }, h("label", { for: "t-label" }, "Label "), label, h("button", { type: "submit" }, "Make a token")),
-        secret)),
+        secret))),
   };
 }
