@@ -4,6 +4,8 @@ the append lock. The labeler gets a 503 in the API's error shape, nothing is wri
 same request sent again is written once."""
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -34,10 +36,12 @@ async def seed_tokens(dsn: str) -> dict[str, list[str]]:
         await users.close()
 
 
-async def test_an_append_the_database_cannot_take_is_answered_503_and_can_be_sent_again(
-    tmp_path: Path,
-) -> None:
-    dsn = await database_dsn("store_outage_http")
+@contextlib.asynccontextmanager
+async def server_on_postgres(
+    tmp_path: Path, database: str
+) -> AsyncIterator[tuple[Clients, asyncpg.Connection, asyncpg.Connection]]:
+    """A uvicorn on a fresh database; its clients, a connection to hold locks, one to watch."""
+    dsn = await database_dsn(database)
     tokens = await seed_tokens(dsn)
     server = Server(tmp_path / "a", {"DATABASE_URL": dsn, "ANNOLOG_MEDIA_DIR": str(tmp_path)})
     server.root.mkdir()
@@ -45,37 +49,43 @@ async def test_an_append_the_database_cannot_take_is_answered_503_and_can_be_sen
     held, watcher = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
     try:
         async with http_client(server) as http:
-            clients = Clients(http, tokens)
-            await make_project(clients("admin"), "out", items=2, members={"ann": "labeler"})
-            ann = clients("ann")
-            item = (await ann.page("out"))["items"][0]
-            path = f"/api/projects/out/items/{item}/events"
-            body = {"events": [{"event_id": "sent-twice", "event": tag("a")}]}
-
-            await held.execute(begin_append_sql(await lock_key(held, "append")))
-            sent = asyncio.create_task(ann.request("POST", path, json=body))
-            first = await cut_waiting_for_a_lock(watcher)
-            await cut_waiting_for_a_lock(watcher, first)
-            async with asyncio.timeout(TIMEOUT):
-                answer = await sent
-            await held.execute("ROLLBACK")
-
-            assert answer.status_code == 503, answer.text
-            error = answer.json()["error"]
-            assert error["code"] == "unavailable"
-            assert error["message"].startswith("the event store is unavailable (PostgreSQL: ")
-            assert "retried with the same event ids is recognised" in error["message"]
-            assert await copies(watcher, "sent-twice") == 0
-
-            written = await ann.post(path, body)
-            assert [r["event_id"] for r in written["recorded"]] == ["sent-twice"]
-            assert await ann.post(path, body) == written  # a third time: the original answer
-            assert await copies(watcher, "sent-twice") == 1
+            yield Clients(http, tokens), held, watcher
     finally:
         await held.close()
         await watcher.close()
         await server.astop()
     server.assert_clean_log()
+
+
+async def test_an_append_the_database_cannot_take_is_answered_503_and_can_be_sent_again(
+    tmp_path: Path,
+) -> None:
+    async with server_on_postgres(tmp_path, "store_outage_http") as (clients, held, watcher):
+        await make_project(clients("admin"), "out", items=2, members={"ann": "labeler"})
+        ann = clients("ann")
+        item = (await ann.page("out"))["items"][0]
+        path = f"/api/projects/out/items/{item}/events"
+        body = {"events": [{"event_id": "sent-twice", "event": tag("a")}]}
+
+        await held.execute(begin_append_sql(await lock_key(held, "append")))
+        sent = asyncio.create_task(ann.request("POST", path, json=body))
+        first = await cut_waiting_for_a_lock(watcher)
+        await cut_waiting_for_a_lock(watcher, first)
+        async with asyncio.timeout(TIMEOUT):
+            answer = await sent
+        await held.execute("ROLLBACK")
+
+        assert answer.status_code == 503, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "unavailable"
+        assert error["message"].startswith("the event store is unavailable (PostgreSQL: ")
+        assert "retried with the same event ids is recognised" in error["message"]
+        assert await copies(watcher, "sent-twice") == 0
+
+        written = await ann.post(path, body)
+        assert [r["event_id"] for r in written["recorded"]] == ["sent-twice"]
+        assert await ann.post(path, body) == written  # a third time: the original answer
+        assert await copies(watcher, "sent-twice") == 1
 
 
 async def cut_waiting_for_a_lock(
@@ -106,30 +116,18 @@ async def copies(conn: asyncpg.Connection, event_id: str) -> int:
 async def test_a_sign_in_check_the_database_cannot_answer_is_503(tmp_path: Path) -> None:
     """The user store is on the same PostgreSQL: a caller looked up while it is cut off gets
     a 503 too, never a 500, and the next request is answered as usual."""
-    dsn = await database_dsn("users_outage_http")
-    tokens = await seed_tokens(dsn)
-    server = Server(tmp_path / "a", {"DATABASE_URL": dsn, "ANNOLOG_MEDIA_DIR": str(tmp_path)})
-    server.root.mkdir()
-    await server.astart()
-    held, watcher = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
-    try:
-        async with http_client(server) as http:
-            ann = Clients(http, tokens)("ann")
-            assert (await ann.get("/api/session"))["user"] == "ann"
-            await asyncio.sleep(1.5)  # past the 1 s cache of token owners
+    async with server_on_postgres(tmp_path, "users_outage_http") as (clients, held, watcher):
+        ann = clients("ann")
+        assert (await ann.get("/api/session"))["user"] == "ann"
+        await asyncio.sleep(1.5)  # past the 1 s cache of token owners
 
-            await held.execute("BEGIN; LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE")
-            sent = asyncio.create_task(ann.request("GET", "/api/session"))
-            await cut_waiting_for_a_lock(watcher, application="annolog-users")
-            async with asyncio.timeout(TIMEOUT):
-                answer = await sent
-            await held.execute("ROLLBACK")
+        await held.execute("BEGIN; LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE")
+        sent = asyncio.create_task(ann.request("GET", "/api/session"))
+        await cut_waiting_for_a_lock(watcher, application="annolog-users")
+        async with asyncio.timeout(TIMEOUT):
+            answer = await sent
+        await held.execute("ROLLBACK")
 
-            assert answer.status_code == 503, answer.text
-            assert answer.json()["error"]["code"] == "unavailable"
-            assert (await ann.get("/api/session"))["user"] == "ann"
-    finally:
-        await held.close()
-        await watcher.close()
-        await server.astop()
-    server.assert_clean_log()
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"]["code"] == "unavailable"
+        assert (await ann.get("/api/session"))["user"] == "ann"
