@@ -1,3 +1,5 @@
+// The sign-in screen: username and password; says why the last session ended when the server
+// ended it (revoked, or the user disabled).
 import { api, setCsrf } from "../api.js";
 import { h } from "../dom.js";
 import { signedIn } from "../app.js";
