@@ -2,8 +2,10 @@
 
 A connection of its own LISTENs on the log's channel. A notification (its payload is the new
 last seq), this process's own commit out of turn, or a poll every POLL_SECONDS pokes the
-follower, which reads the log after the end of the store's live tail and hands what it read to
-the store: the tail only grows by events read back from the database after its end, so it is
+follower, which reads the log after the end of the store's live tail — through that same
+connection, never the store's pool: requests waiting for a stream lock may hold every pooled
+connection while they wait for this very read to be folded — and hands what it read to the
+store: the tail only grows by events read back from the database after its end, so it is
 always a gap-free prefix of the log. A lost listener is replaced; notifications sent while no
 one listened are lost, but the catch-up that follows reads the table itself, so no event is.
 """
@@ -36,7 +38,7 @@ class LogFollower:
         self,
         dsn: str,
         channel: str,
-        read_after: Callable[[int, int], Awaitable[list[Recorded]]],
+        read_after: Callable[[asyncpg.Connection, int, int], Awaitable[list[Recorded]]],
         tail_end: Callable[[], int],
         accept: Callable[[list[Recorded]], None],
     ) -> None:
@@ -113,8 +115,9 @@ class LogFollower:
         await self.listen()
 
     async def _catch_up(self) -> None:
+        assert self._listener is not None, "_check_listener opens it first"
         while not self._stopped:
-            events = await self._read_after(self._tail_end(), FETCH)
+            events = await self._read_after(self._listener, self._tail_end(), FETCH)
             self._accept(events)
             if len(events) < FETCH:
                 return

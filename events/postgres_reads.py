@@ -15,15 +15,17 @@ READ_AFTER = "SELECT body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
 LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events"
 
 
-async def read_after(pool: asyncpg.Pool, after: int, limit: int) -> list[Recorded]:
-    """Committed events with seq > after, in order."""
-    return [decode_recorded(body) for body in await read_bodies(pool, after, limit)]
+async def read_after(
+    on: asyncpg.Pool | asyncpg.Connection, after: int, limit: int
+) -> list[Recorded]:
+    """Committed events with seq > after, in order (through a pool or one connection)."""
+    return [decode_recorded(body) for body in await read_bodies(on, after, limit)]
 
 
-async def read_bodies(pool: asyncpg.Pool, after: int, limit: int) -> list[bytes]:
+async def read_bodies(on: asyncpg.Pool | asyncpg.Connection, after: int, limit: int) -> list[bytes]:
     """Stored envelopes with seq > after as bytes, for replays that decode in bulk."""
     with translated():
-        rows = await pool.fetch(READ_AFTER, after, limit)
+        rows = await on.fetch(READ_AFTER, after, limit)
     return [body for (body,) in rows]
 
 

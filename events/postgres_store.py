@@ -52,7 +52,9 @@ class PostgresStore(BatchingStore):
         self._pool = pool
         self.channel = channel
         self.append_key = append_key
-        self._follower = LogFollower(dsn, channel, self._read_after, self._tail_end, self._accept)
+        self._follower = LogFollower(
+            dsn, channel, postgres_reads.read_after, self._tail_end, self._accept
+        )
 
     @classmethod
     async def open(

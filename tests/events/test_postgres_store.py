@@ -312,3 +312,26 @@ async def take_lock(store: PostgresStore, stream: str) -> int:
 def new_session(session_id: str) -> NewEvent:
     event = SessionOpened(session_id=session_id, user="ann", lease_until=1.0)
     return NewEvent(event_id=f"open-{session_id}", event=event)
+
+
+async def test_the_tail_follows_while_stream_lock_holders_take_every_pooled_connection(
+    dsn: str,
+) -> None:
+    # A server's requests hold a pooled connection while they hold (or wait for) a stream
+    # lock, and wait for the tail to fold what came before: the follower must not need one.
+    async with AsyncExitStack() as stack:
+        crowded = await PostgresStore.open(dsn, ManualClock(), pool_size=2)
+        stack.push_async_callback(crowded.close)
+        other = await PostgresStore.open(dsn, ManualClock())
+        stack.push_async_callback(other.close)
+        await create_project(other)
+        tail = Tail(crowded)
+        await tail.until(1)
+        await stack.enter_async_context(crowded.stream_lock("item-p-a"))
+        await stack.enter_async_context(crowded.stream_lock("item-p-b"))
+
+        await other.append("item-p-c", [tagged("from-elsewhere")], 0)
+
+        seen = await tail.until(2)
+        assert [r.event_id for r in seen][-1] == "from-elsewhere"
+        await tail.stop()
