@@ -43,7 +43,8 @@ from fanout_clients import PROJECT, Reader, Writer, force_drop, make_project
 from lean_clients import Ws
 from server_process import Server, own_cpu, percentile, send_queue
 
-TOO_SLOW = 4008
+from server.ws_client import TOO_SLOW
+
 TARGET_US = 35
 TARGET_P99_MS = 100
 
