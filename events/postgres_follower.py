@@ -51,6 +51,7 @@ class LogFollower:
         self._poked = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
+        self._failing = False
 
     def poke(self) -> None:
         """Says that the log may hold events after the tail: they are read soon."""
@@ -96,12 +97,23 @@ class LogFollower:
                 await self._check_listener()
                 await self._catch_up()
             except FOLLOW_FAILED:
-                log.warning("following the log failed; trying again", exc_info=True)
+                # Once with the cause, then a line a try: an outage must not flood the log.
+                log.warning(
+                    "following the log failed; trying again every %s s",
+                    POLL_SECONDS,
+                    exc_info=not self._failing,
+                )
+                self._failing = True
                 await asyncio.sleep(POLL_SECONDS)
+                continue
             except Exception:
                 # The subscribers depend on this task: it logs what went wrong and goes on.
                 log.exception("following the log failed; trying again")
                 await asyncio.sleep(POLL_SECONDS)
+                continue
+            if self._failing:
+                log.warning("following the log again")
+                self._failing = False
 
     async def _check_listener(self) -> None:
         listener = self._listener

@@ -7,6 +7,7 @@ run on a PostgreSQL server of their own, which they shut down and start again.
 """
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -173,3 +174,31 @@ async def terminate_writer_when(conn: asyncpg.Connection, condition: str) -> int
             if pid is not None and await conn.fetchval("SELECT pg_terminate_backend($1)", pid):
                 return pid
             await asyncio.sleep(0.02)
+
+
+async def test_an_outage_is_logged_with_its_cause_once_and_its_end(
+    own_server: pg.PostgresServer, store: PostgresStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="events.postgres_follower")
+    await create_project(store)
+    tail = Tail(store)
+    await tail.until(1)
+
+    await asyncio.to_thread(own_server.halt)
+    try:
+        await asyncio.sleep(3.5)  # the follower tries every second
+    finally:
+        await asyncio.to_thread(own_server.resume)
+    await store.append("item-p-a", [tagged("after")], 0)
+    await tail.until(2)
+    await tail.stop()
+    for _ in range(TIMEOUT * 10):  # the follower's next try comes within a second
+        if any(r.getMessage() == "following the log again" for r in caplog.records):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the follower never said it follows the log again")
+
+    failed = [r for r in caplog.records if "following the log failed" in r.getMessage()]
+    assert len(failed) >= 2
+    assert [bool(r.exc_info) for r in failed] == [True] + [False] * (len(failed) - 1)
