@@ -29,12 +29,12 @@ from events.streams import assist_stream
 from models.errors import ModelTooLargeError, UserModelError
 from models.user_contract import MAX_MODEL_BYTES
 from models.user_models import load_user_model
-from server.api.common import JSONResponse, authorize, caller
+from server.api.common import JSONResponse, project_call
 from server.assist.report import assist_report
 from server.assist.rounds import USER_MODEL_KIND, AssistSettings, last_round
 from server.auth.principal import Principal
 from server.errors import BadRequest, Conflict, PayloadTooLarge, Unprocessable
-from server.services import Services, services
+from server.services import Services
 
 RETRIES = 5
 # Room for the form's other fields around the model file.
@@ -43,19 +43,13 @@ FORM_SLACK = 64 * 1024
 
 async def status(request: Request) -> JSONResponse:
     """The assistant's rounds, clusters, user model and the prelabels' realized precision."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    project = authorize(found, principal, project_id, "project.read")
+    _, _, project_id, project = await project_call(request, "project.read")
     return JSONResponse(assist_report(project_id, project, AssistSettings.from_env()))
 
 
 async def upload_model(request: Request) -> JSONResponse:
     """Registers an admin's ONNX model (checked against its kind's contract) for prelabels."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    project = authorize(found, principal, project_id, "project.manage")
+    found, principal, project_id, project = await project_call(request, "project.manage")
     needed = USER_MODEL_KIND[project.settings.project_type]
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_MODEL_BYTES + FORM_SLACK:

@@ -8,7 +8,7 @@ from starlette.routing import Route
 from events.envelope import Recorded
 from events.projections.items import ItemState
 from events.projections.replay import item_history, replay_item, workspace_as_of
-from server.api.common import JSONResponse, authorize, caller
+from server.api.common import JSONResponse, authorize, caller, project_call
 from server.errors import BadRequest, Forbidden, NotFound
 from server.queue_counts import queue_counts
 from server.services import Services, services
@@ -99,10 +99,7 @@ async def history(request: Request) -> JSONResponse:
 
 async def project_state(request: Request) -> JSONResponse:
     """The project's progress and queue as of ?as_of=SEQ or ?at=TIME."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "audit.read")
+    found, _, project_id, _ = await project_call(request, "audit.read")
     until = await _as_of(request, found)
     if until is None:
         project = found.live.project(project_id)

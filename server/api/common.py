@@ -2,7 +2,7 @@
 
 import hmac
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 from starlette.requests import HTTPConnection, Request
@@ -127,3 +127,21 @@ def authorize(
             raise Forbidden(f"you are not a member of project {project_id}", field="project")
         raise Forbidden(f"your role ({role}) does not allow {permission}", field="project")
     return project
+
+
+class ProjectCall(NamedTuple):
+    """What a handler of a project's route starts from: services, caller, project id and state."""
+
+    found: Services
+    principal: Principal
+    project_id: str
+    project: ProjectState
+
+
+async def project_call(request: Request, permission: str) -> ProjectCall:
+    """The caller of a `/api/projects/{project}/...` route, if their role allows `permission`."""
+    found = services(request)
+    principal = await caller(request)
+    project_id = request.path_params["project"]
+    project = authorize(found, principal, project_id, permission)
+    return ProjectCall(found, principal, project_id, project)

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from server.api.common import JSONResponse, authorize, caller
+from server.api.common import JSONResponse, project_call
 from server.errors import BadRequest, PayloadTooLarge
 from server.export.dicom_refs import uid_lookup
 from server.export.formats import formats_for
@@ -26,7 +26,7 @@ from server.export.options import INCLUDES, options_from, seq_of
 from server.export.run import export_chunks, pick_format
 from server.export.source import open_source
 from server.labels_import.run import IMPORTERS, import_labels
-from server.services import Services, services
+from server.services import Services
 
 
 async def resolve_as_of(found: Services, raw: str | None) -> int | None:
@@ -41,10 +41,7 @@ def export_options(request: Request) -> ExportOptions:
 
 async def list_formats(request: Request) -> JSONResponse:
     """The export and import formats that fit the project, and the seq it stands at."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    project = authorize(found, principal, project_id, "export")
+    found, _, _, project = await project_call(request, "export")
     project_type = project.settings.project_type
     return JSONResponse(
         {
@@ -68,10 +65,7 @@ async def list_formats(request: Request) -> JSONResponse:
 
 async def export(request: Request) -> StreamingResponse:
     """Streams the project's labels in a format, as of now or of ?as_of=SEQ|TIME."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    project = authorize(found, principal, project_id, "export")
+    found, _, project_id, project = await project_call(request, "export")
     fmt = pick_format(request.query_params.get("format", ""), project.settings.project_type)
     options = export_options(request)
     as_of = await resolve_as_of(found, request.query_params.get("as_of"))
@@ -119,10 +113,7 @@ async def _upload(request: Request, limit: int) -> tuple[str, bytes]:
 
 async def import_label_file(request: Request) -> JSONResponse:
     """Imports labels (?format=coco|yolo|voc|png_masks|conll|jsonl|csv) as the `import` actor."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "items.import")
+    found, _, project_id, _ = await project_call(request, "items.import")
     format_name = request.query_params.get("format", "")
     name, data = await _upload(request, found.settings.max_upload_bytes)
     report = await import_labels(found.commands, project_id, format_name, data, name)

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from events.project import ItemsImported, ProjectEvent
 from events.projections.workspace import ProjectState
-from server.api.common import JSONResponse, authorize, caller, role_in
+from server.api.common import JSONResponse, authorize, caller, project_call, role_in
 from server.auth.principal import Principal
 from server.decide import projects as rules
 from server.dicom import DicomError, encode_png, encode_values, read_dicom, without_phi
@@ -68,10 +68,7 @@ def _store(found: Services, accepted: list[IngestedFile]) -> None:
 
 async def import_items(request: Request) -> JSONResponse:
     """Imports images, DICOM files, text (CSV/JSONL/TXT) or archives of them; reports per file."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "items.import")
+    found, principal, project_id, _ = await project_call(request, "items.import")
     limit = found.settings.max_upload_bytes
     limits = IngestLimits(max_upload_bytes=limit)
     accepted: list[IngestedFile] = []
@@ -105,10 +102,7 @@ async def import_items(request: Request) -> JSONResponse:
 
 async def list_items(request: Request) -> JSONResponse:
     """The project's items in import order, paged by ?offset= and ?limit=."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    project = authorize(found, principal, project_id, "project.read")
+    project = (await project_call(request, "project.read")).project
     try:
         offset = int(request.query_params.get("offset", "0"))
         limit = min(int(request.query_params.get("limit", "100")), 1_000)

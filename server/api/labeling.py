@@ -11,7 +11,14 @@ from events.base import ItemId
 from events.codec import MAX_BATCH_EVENTS
 from events.envelope import IncomingEvent, Recorded
 from events.projections.workspace import ProjectState
-from server.api.common import JSONResponse, authorize, caller, read_json, read_optional_json
+from server.api.common import (
+    JSONResponse,
+    authorize,
+    caller,
+    project_call,
+    read_json,
+    read_optional_json,
+)
 from server.api.openapi import accepts
 from server.errors import NotFound
 from server.services import Services, services
@@ -63,20 +70,14 @@ def acks(recorded: list[Recorded]) -> dict[str, Any]:
 
 async def get_page(request: Request) -> JSONResponse:
     """The caller's current page, without assigning one."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "label")
+    found, principal, project_id, _ = await project_call(request, "label")
     return JSONResponse(page_answer(found, project_id, principal.session_id, principal.username))
 
 
 @accepts(PageBody)
 async def next_page(request: Request) -> JSONResponse:
     """Assigns the caller a page (their unfinished one first); `finished` when none is left."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "label")
+    found, principal, project_id, _ = await project_call(request, "label")
     body = await read_optional_json(request, PageBody, PageBody())
     await found.commands.next_page(
         project_id, principal.username, principal.session_id, body.page_size
@@ -124,10 +125,7 @@ async def undo(request: Request) -> JSONResponse:
 @accepts(SubmitBody)
 async def submit(request: Request) -> JSONResponse:
     """Submits the page (or some of its items) when each item is complete."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "label")
+    found, principal, project_id, _ = await project_call(request, "label")
     body = await read_optional_json(request, SubmitBody, SubmitBody())
     recorded = await found.commands.submit(
         project_id, principal.username, principal.session_id, body.items
@@ -140,10 +138,7 @@ async def submit(request: Request) -> JSONResponse:
 @accepts(SkipBody)
 async def skip(request: Request) -> JSONResponse:
     """Skips an item: it goes to others and never back to the caller."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "label")
+    found, principal, project_id, _ = await project_call(request, "label")
     body = await read_json(request, SkipBody)
     await found.commands.skip(project_id, principal.username, principal.session_id, body.item)
     return JSONResponse(page_answer(found, project_id, principal.session_id, principal.username))
@@ -152,10 +147,7 @@ async def skip(request: Request) -> JSONResponse:
 @accepts(LayoutBody)
 async def layout(request: Request) -> JSONResponse:
     """Switches page size: discards the page's drafts (as events) and deals a new page."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "label")
+    found, principal, project_id, _ = await project_call(request, "label")
     body = await read_json(request, LayoutBody)
     await found.commands.switch_layout(
         project_id, principal.username, principal.session_id, body.page_size
@@ -165,10 +157,7 @@ async def layout(request: Request) -> JSONResponse:
 
 async def heartbeat(request: Request) -> JSONResponse:
     """Renews the caller's lease (the websocket heartbeat does the same)."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "label")
+    found, principal, project_id, _ = await project_call(request, "label")
     until = await found.commands.heartbeat(
         project_id, principal.username, principal.session_id, found.settings.renewal_record_seconds
     )

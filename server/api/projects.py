@@ -10,7 +10,7 @@ from starlette.routing import Route
 from events.base import ProjectId, ProjectType, Text, UserName
 from events.project import ProjectCreated, Role, TagSpec
 from events.projections.workspace import ProjectState
-from server.api.common import JSONResponse, authorize, caller, read_json
+from server.api.common import JSONResponse, caller, project_call, read_json
 from server.api.openapi import accepts
 from server.decide import projects as rules
 from server.errors import Forbidden, NotFound
@@ -118,10 +118,7 @@ def detail(project_id: str, project: ProjectState, role: str | None) -> dict[str
 
 async def show_project(request: Request) -> JSONResponse:
     """One project: settings, tags, instructions, members (admins), models."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    project = authorize(found, principal, project_id, "project.read")
+    _, principal, project_id, project = await project_call(request, "project.read")
     role = "admin" if principal.is_admin else project.members.get(principal.username)
     return JSONResponse(detail(project_id, project, role))
 
@@ -129,10 +126,7 @@ async def show_project(request: Request) -> JSONResponse:
 @accepts(TagsBody)
 async def set_tags(request: Request) -> JSONResponse:
     """Sets the project's tag set."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "project.manage")
+    found, principal, project_id, _ = await project_call(request, "project.manage")
     body = await read_json(request, TagsBody)
     await found.commands.project_events(
         project_id, principal.username, principal.session_id, lambda _: rules.define_tags(body.tags)
@@ -143,10 +137,7 @@ async def set_tags(request: Request) -> JSONResponse:
 @accepts(InstructionsBody)
 async def set_instructions(request: Request) -> JSONResponse:
     """Replaces the project's instructions (Markdown)."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "project.manage")
+    found, principal, project_id, _ = await project_call(request, "project.manage")
     body = await read_json(request, InstructionsBody)
     await found.commands.project_events(
         project_id,
@@ -160,10 +151,7 @@ async def set_instructions(request: Request) -> JSONResponse:
 @accepts(PatientIdentifiersBody)
 async def set_patient_identifiers(request: Request) -> JSONResponse:
     """Shows or hides DICOM patient identifiers to the project's labelers, reviewers, auditors."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "project.manage")
+    found, principal, project_id, _ = await project_call(request, "project.manage")
     body = await read_json(request, PatientIdentifiersBody)
 
     def decide(project: ProjectState | None) -> list[Any]:
@@ -180,10 +168,7 @@ async def set_patient_identifiers(request: Request) -> JSONResponse:
 @accepts(MemberBody)
 async def add_member(request: Request) -> JSONResponse:
     """Adds a user to the project with a role (or changes their role)."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "project.manage")
+    found, principal, project_id, _ = await project_call(request, "project.manage")
     body = await read_json(request, MemberBody)
     if await found.users.get(body.user) is None:
         raise NotFound(f"there is no user {body.user}", field="user")
@@ -200,10 +185,7 @@ async def add_member(request: Request) -> JSONResponse:
 
 async def remove_member(request: Request) -> JSONResponse:
     """Removes a user from the project."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    authorize(found, principal, project_id, "project.manage")
+    found, principal, project_id, _ = await project_call(request, "project.manage")
     user = request.path_params["user"]
 
     def decide(project: ProjectState | None) -> list[Any]:
@@ -218,10 +200,7 @@ async def remove_member(request: Request) -> JSONResponse:
 
 async def statistics(request: Request) -> JSONResponse:
     """Progress per labeler and tag, queue counts, open sessions, model rounds."""
-    found = services(request)
-    principal = await caller(request)
-    project_id = request.path_params["project"]
-    project = authorize(found, principal, project_id, "project.read")
+    project = (await project_call(request, "project.read")).project
     sessions = [
         {
             "session": sid,
