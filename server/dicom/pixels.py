@@ -27,7 +27,7 @@ def check_decoder(syntax: str) -> None:
     uid = UID(syntax)
     try:
         decoder = get_decoder(uid)
-    except NotImplementedError:
+    except NotImplementedError:  # pydicom's answer for a syntax it has no decoder for at all
         raise UnsupportedTransferSyntaxError(str(uid), uid.name) from None
     if not decoder.is_available:
         wanted = "; ".join(decoder.missing_dependencies)
@@ -75,7 +75,7 @@ def _decode(ds: Dataset, uid: UID, frame: int) -> StoredPixels:
         array: StoredPixels = pixel_array(ds, index=frame)
     except DicomError:
         raise
-    except NotImplementedError as exc:
+    except NotImplementedError as exc:  # pydicom: no installed plugin decodes this syntax
         raise UnsupportedTransferSyntaxError(str(uid), uid.name, str(exc)) from exc
     except Exception as exc:
         # Decoders of untrusted data fail in many ways (ValueError, RuntimeError, struct.error,
